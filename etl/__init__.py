@@ -1,0 +1,1 @@
+"""pmo library: the reporting rules, portfolio, templates, returns, store and workbooks."""

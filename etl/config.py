@@ -1,0 +1,78 @@
+"""Settings an office may change: districts, due day, size limits, chase rules.
+
+Defaults follow DESIGN.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
+
+    due_working_day = 8
+    districts = ["Cambridge", "Fenland"]
+    max_return_mb = 30
+
+Unknown keys are an error (a typo should not silently fall back to a default).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+from etl.errors import ConfigError
+
+DEFAULT_DISTRICTS = (
+    "Cambridge",
+    "East Cambridgeshire",
+    "Fenland",
+    "Huntingdonshire",
+    "Peterborough",
+    "South Cambridgeshire",
+)
+AREA_WIDE = "Area-wide"
+SETTINGS_FILE = "pmo.toml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Office-level settings, with DESIGN.md's defaults."""
+
+    districts: tuple[str, ...] = DEFAULT_DISTRICTS
+    # Returns are due on this working day of the month after the period.
+    due_working_day: int = 10
+    # Bank holidays of this part of the UK are not working days.
+    holiday_subdivision: str = "ENG"
+    max_return_mb: float = 20.0
+    chase_escalate_after_days: int = 10
+    chase_escalation_email: str = ""
+    office_name: str = "Programme Office"
+    office_email: str = "pmo@example.gov.uk"
+    authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    extra: dict = field(default_factory=dict, compare=False)
+
+    @property
+    def allowed_districts(self) -> tuple[str, ...]:
+        return (*self.districts, AREA_WIDE)
+
+
+def load_settings(inputs_dir: Path | str | None) -> Settings:
+    """Settings from `<inputs_dir>/pmo.toml` when it exists, else the defaults."""
+    settings = Settings()
+    if inputs_dir is None:
+        return settings
+    path = Path(inputs_dir) / SETTINGS_FILE
+    if not path.exists():
+        return settings
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
+    known = {f.name for f in fields(Settings)} - {"extra"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    if "districts" in data:
+        if not isinstance(data["districts"], list) or not all(isinstance(d, str) for d in data["districts"]):
+            raise ConfigError(f"{path}: 'districts' must be a list of names")
+        data["districts"] = tuple(d.strip() for d in data["districts"])
+    if "due_working_day" in data:
+        day = data["due_working_day"]
+        if not isinstance(day, int) or not 1 <= day <= 20:
+            raise ConfigError(f"{path}: 'due_working_day' must be a whole number from 1 to 20, not {day!r}")
+    return replace(settings, **data)

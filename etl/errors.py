@@ -1,0 +1,75 @@
+"""Typed errors and problems, carrying the file, field and cell they concern.
+
+The library raises these; only the CLI turns them into messages and exit codes.
+A `Problem` is one thing wrong with one value (many can be collected and reported
+at once); an exception wraps one or more of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, precise enough for a partner to fix it."""
+
+    message: str
+    file: str = ""
+    field: str = ""
+    sheet: str = ""
+    row: int | None = None
+    cell: str = ""
+    value: object = None
+    fix: str = ""
+    severity: str = "error"  # "error" rejects the input; "warning" only reports
+
+    def location(self) -> str:
+        """Where the problem is, e.g. ``portfolio.xlsx row 7, column 'Stage'``."""
+        parts = [self.file] if self.file else []
+        if self.sheet:
+            parts.append(f"sheet '{self.sheet}'")
+        if self.row is not None:
+            # A table row: the field is one of its columns.
+            parts.append(f"row {self.row}")
+            if self.field:
+                parts.append(f"column '{self.field}'")
+            if self.cell:
+                parts.append(f"cell {self.cell}")
+        else:
+            if self.cell:
+                parts.append(f"cell {self.cell}")
+            if self.field:
+                parts.append(f"field '{self.field}'")
+        return ", ".join(parts)
+
+    def __str__(self) -> str:
+        where = self.location()
+        return f"{where}: {self.message}" if where else self.message
+
+
+class PmoError(Exception):
+    """Base class: something the user can act on, reported without a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, problems: list[Problem] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.problems: list[Problem] = list(problems or [])
+
+    def __str__(self) -> str:
+        if not self.problems:
+            return self.message
+        lines = [self.message] + [f"  - {p}" for p in self.problems]
+        return "\n".join(lines)
+
+
+class ConfigError(PmoError):
+    """Bad usage or unreadable configuration (settings file, missing input): exit 2."""
+
+    exit_code = 2
+
+
+class PortfolioError(ConfigError):
+    """The portfolio cannot be used; `problems` lists every row and column at fault."""

@@ -1,0 +1,150 @@
+"""Load and validate the portfolio: one line per project, the PMO's master list.
+
+`load_portfolio` reads `inputs/portfolio.xlsx` (sheet `Projects`) or a `.csv` with the
+same headers, validates every value at once and either raises `PortfolioError` listing
+every problem (row, column, cell, value) or returns a typed frame indexed by Project ID,
+with the reporting frequency and report type worked out. `reporting_plan` says which
+projects owe a return for a period, of which type, by when.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import pandera.pandas as pa
+
+from etl import periods, values
+from etl.config import Settings
+from etl.errors import PortfolioError, Problem
+from etl.tables import read_table, schema_problems
+from schemas.portfolio import HEADERS, build_schema, canonical_choice, messages
+
+SHEET = "Projects"
+
+
+def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.DataFrame:
+    """The validated portfolio, typed, indexed by Project ID, in the file's order.
+
+    Columns are the fields of `schemas.portfolio.HEADERS` plus `row` (the spreadsheet row),
+    `frequency` (after any override) and `report_type` (None for Pipeline and Closed).
+    """
+    settings = settings or Settings()
+    path = Path(path)
+    raw, letters = read_table(path, SHEET, HEADERS)
+    if raw.empty:
+        raise PortfolioError(f"{path.name}: the portfolio has no projects")
+    try:
+        build_schema(settings).validate(raw, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems = _with_duplicate_rows(
+            schema_problems(err.failure_cases, raw, path.name, HEADERS, letters, messages(settings)), raw
+        )
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise PortfolioError(
+            f"{path}: {len(problems)} {noun} in the portfolio; fix them and run again", problems
+        ) from None
+    return _typed(raw, settings)
+
+
+def _with_duplicate_rows(problems: list[Problem], raw: pd.DataFrame) -> list[Problem]:
+    """Say, for a duplicate Project ID, which other rows carry it."""
+    ids = raw["project_id"].map(values.clean_text)
+    out = []
+    for problem in problems:
+        if problem.field == "Project ID" and problem.message.startswith("duplicate"):
+            others = [str(r) for r in ids.index[ids == values.clean_text(problem.value)] if r != problem.row]
+            if others:
+                noun = "row" if len(others) == 1 else "rows"
+                problem = replace(problem, message=f"{problem.message} (also on {noun} {', '.join(others)})")
+        out.append(problem)
+    return out
+
+
+def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
+    """Parsed values, column by column, built from plain lists (blank → None, never NaN)."""
+    parsers = {key: values.clean_text for key in raw.columns}
+    parsers.update(
+        stage=lambda v: canonical_choice(v, periods.STAGES),
+        district=lambda v: canonical_choice(v, settings.allowed_districts),
+        delivery_cost=values.parse_money,
+        frequency_override=periods.normalise_frequency,
+        agreed_completion_date=values.parse_date,
+        most_complex=lambda v: bool(values.parse_yes_no(v)),
+        latitude=values.parse_number,
+        longitude=values.parse_number,
+        project_manager_email=lambda v: (values.clean_text(v) or "").lower() or None,
+        internal_representative_email=lambda v: (values.clean_text(v) or "").lower() or None,
+    )
+    columns = {key: [parsers[key](v) for v in raw[key]] for key in raw.columns}
+    columns["frequency"] = [
+        periods.reporting_frequency(cost, override)
+        for cost, override in zip(columns["delivery_cost"], columns["frequency_override"])
+    ]
+    columns["report_type"] = [periods.report_type(stage) for stage in columns["stage"]]
+    columns["row"] = list(raw.index)
+    dtypes = {"delivery_cost": "float64", "latitude": "float64", "longitude": "float64", "row": "int64",
+              "most_complex": bool}
+    frame = pd.DataFrame(
+        {key: pd.Series(data, index=raw.index, dtype=dtypes.get(key, object)) for key, data in columns.items()}
+    )
+    return frame.set_index("project_id", drop=False).rename_axis("Project ID")
+
+
+def reporting_plan(
+    portfolio: pd.DataFrame, period: periods.Period, settings: Settings | None = None
+) -> pd.DataFrame:
+    """Every project with, for this period: `due` (bool), `report_type`, `due_date`,
+    `window_start` and `window_end` (the dates the return covers)."""
+    settings = settings or Settings()
+    deadline = periods.due_date(period, settings.due_working_day, settings.holiday_subdivision)
+    plan = portfolio.copy()
+    plan["due"] = pd.Series(
+        [periods.is_due(s, f, period) for s, f in zip(plan["stage"], plan["frequency"])], index=plan.index, dtype=bool
+    )
+    plan["due_date"] = pd.Series([deadline] * len(plan), index=plan.index, dtype=object)
+    windows = [
+        periods.reporting_window(f, period) if f else (period.first_day, period.last_day)
+        for f in plan["frequency"]
+    ]
+    plan["window_start"] = pd.Series([w[0] for w in windows], index=plan.index, dtype=object)
+    plan["window_end"] = pd.Series([w[1] for w in windows], index=plan.index, dtype=object)
+    return plan
+
+
+def due_projects(portfolio: pd.DataFrame, period: periods.Period, settings: Settings | None = None) -> pd.DataFrame:
+    """The projects that owe a return for this period (see `reporting_plan`)."""
+    plan = reporting_plan(portfolio, period, settings)
+    return plan[plan["due"]]
+
+
+_WRITE_KINDS = {
+    "Delivery Cost (£)": ("money", 14),
+    "Agreed Completion Date": ("date", 13),
+    "Latitude": ("number", 10),
+    "Longitude": ("number", 10),
+    "Project Name": ("wrap", 34),
+    "Override Reason": ("wrap", 30),
+}
+
+
+def write_portfolio(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
+    """Write a portfolio workbook (sheet `Projects`) from rows keyed by the contract headers.
+
+    Values are written as given (numbers as numbers, dates as dates, text as text), so a
+    test or the example builder can also write the mistakes an officer might type.
+    """
+    from etl.workbook import Column, atomic_workbook, print_setup, write_table
+
+    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in HEADERS]
+    with atomic_workbook(path) as (workbook, formats):
+        properties: dict[str, object] = {"title": "Project portfolio"}
+        if created:
+            properties["created"] = created
+        workbook.set_properties(properties)
+        ws = workbook.add_worksheet(SHEET)
+        write_table(ws, formats, columns, records)
+        print_setup(ws, landscape=True)
+    return Path(path)

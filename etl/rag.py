@@ -1,0 +1,94 @@
+"""RAG rules: the five-point project scale, its typed variants, direction of travel, escalation.
+
+The scale and its definitions come from the Improvement Plan highlight report (seed 000);
+direction of travel and escalation from the Performance Management Framework (seed 004,
+"Project reporting").
+"""
+
+from __future__ import annotations
+
+import re
+
+GREEN = "Green"
+GREEN_AMBER = "Green/Amber"
+AMBER = "Amber"
+AMBER_RED = "Amber/Red"
+RED = "Red"
+
+#: Best to worst.
+RAG_SCALE: tuple[str, ...] = (GREEN, GREEN_AMBER, AMBER, AMBER_RED, RED)
+
+#: What each rating means for a project (seed 000's methodology, said of a project).
+RAG_DEFINITIONS: dict[str, str] = {
+    GREEN: "Successful delivery of the project to time, cost and quality appears to be highly likely.",
+    GREEN_AMBER: (
+        "Successful delivery of the project within timescale appears probable. However, constant "
+        "attention will be needed to ensure risks do not materialise into issues threatening delivery."
+    ),
+    AMBER: (
+        "Successful delivery of the project appears feasible, but issues exist requiring attention. "
+        "These appear resolvable at this stage, and if addressed properly, should not represent a "
+        "schedule overrun."
+    ),
+    AMBER_RED: (
+        "Successful delivery of the project is in doubt with major risks or issues apparent in some "
+        "key areas. Action is underway to ensure these are addressed and establish whether "
+        "resolution is feasible."
+    ),
+    RED: (
+        "Successful delivery of the project within the agreed timescale and/or budget appears to be "
+        "unachievable as issues have been identified which officers conclude are at present not "
+        "manageable or resolvable. The project will therefore need re-profiling."
+    ),
+}
+
+UP, SAME, DOWN = "↑", "→", "↓"
+
+_COLOURS = {"g": "G", "green": "G", "a": "A", "amber": "A", "r": "R", "red": "R"}
+_BY_LETTERS = {
+    frozenset("G"): GREEN,
+    frozenset("GA"): GREEN_AMBER,
+    frozenset("A"): AMBER,
+    frozenset("AR"): AMBER_RED,
+    frozenset("R"): RED,
+}
+_SEPARATORS = re.compile(r"[\s/\\\-–—&,+|]+|\band\b")
+
+
+def normalise_rag(value: object) -> str | None:
+    """The scale's spelling of a typed RAG (`G`, ` amber `, `A/G`, `Amber-Red`, `AR`…).
+
+    Blank gives None. Anything that is not one of the five ratings raises `ValueError`
+    quoting the value: a Green/Red mix, `Blue`, `Amber+`, a number.
+    """
+    if value is None:
+        return None
+    text = str(value).replace("\u00a0", " ").strip()
+    if not text:
+        return None
+    tokens = [t for t in _SEPARATORS.split(text.lower()) if t]
+    if len(tokens) == 1 and tokens[0] not in _COLOURS and re.fullmatch(r"[gar]{2}", tokens[0]):
+        tokens = list(tokens[0])  # "AG", "ra"
+    letters = [_COLOURS.get(t) for t in tokens]
+    rating = _BY_LETTERS.get(frozenset(letters)) if letters and None not in letters and len(letters) <= 2 else None
+    if rating is None:
+        raise ValueError(f"'{text}' is not a RAG rating: use one of {', '.join(RAG_SCALE)}")
+    return rating
+
+
+def rag_rank(rag: str) -> int:
+    """Position on the scale, 0 (Green) to 4 (Red)."""
+    return RAG_SCALE.index(rag)
+
+
+def direction_of_travel(current: str | None, previous: str | None) -> str | None:
+    """`↑` better, `→` same, `↓` worse than the previous period; None without both ratings."""
+    if not current or not previous:
+        return None
+    change = rag_rank(previous) - rag_rank(current)
+    return UP if change > 0 else DOWN if change < 0 else SAME
+
+
+def is_escalated(current: str | None, direction: str | None) -> bool:
+    """Red, or moving towards red: listed for the Director for Resources and Performance."""
+    return current == RED or direction == DOWN

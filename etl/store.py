@@ -1,0 +1,418 @@
+"""The history store: every file offered, every accepted return, KPI values, messages sent.
+
+SQLite from the standard library (`--db`, env `PMO_DB`, default `./pmo.db`). The schema is
+versioned (`PRAGMA user_version`) and created or upgraded on first use. Each file's outcome
+is written in one transaction, so a run killed at any moment leaves the store consistent
+and a re-run completes it. Accepted returns keep their raw file in `archive/<sha256>/`
+beside the database. A resubmission for the same project and period supersedes the earlier
+return (the one received later wins) and both stay on record.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+from etl.fields import FIELDS
+from etl.files import atomic_path
+from etl.periods import Period
+
+DEFAULT_DB = "pmo.db"
+
+ACCEPTED, REJECTED, SKIPPED = "accepted", "rejected", "skipped"
+OUTCOMES = (ACCEPTED, REJECTED, SKIPPED)
+
+_SQL_TYPE = {"money": "REAL"}
+
+
+def _return_columns() -> str:
+    return ",\n    ".join(f"{f.name} {_SQL_TYPE.get(f.kind, 'TEXT')}" for f in FIELDS if f.name not in ("project_id", "period"))
+
+
+# Each entry upgrades the schema by one version; never edit a released entry, add one.
+MIGRATIONS: tuple[str, ...] = (
+    f"""
+CREATE TABLE files (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT,
+    size INTEGER,
+    offered_at TEXT NOT NULL,
+    period TEXT,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'rejected', 'skipped')),
+    project_id TEXT,
+    return_id INTEGER REFERENCES returns(id),
+    problems TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX files_sha ON files(sha256);
+CREATE INDEX files_period ON files(period);
+
+CREATE TABLE returns (
+    id INTEGER PRIMARY KEY,
+    project_id TEXT NOT NULL,
+    period TEXT NOT NULL,
+    report_type TEXT NOT NULL,
+    template_version TEXT,
+    sha256 TEXT NOT NULL UNIQUE,
+    file_name TEXT NOT NULL,
+    archive_path TEXT,
+    received_at TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    superseded_by INTEGER REFERENCES returns(id),
+    warnings TEXT NOT NULL DEFAULT '[]',
+    {_return_columns()}
+);
+CREATE INDEX returns_project_period ON returns(project_id, period);
+CREATE UNIQUE INDEX returns_one_current ON returns(project_id, period) WHERE superseded_by IS NULL;
+
+CREATE TABLE milestones (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    section TEXT NOT NULL CHECK (section IN ('this', 'next')),
+    seq INTEGER NOT NULL,
+    milestone TEXT,
+    status TEXT,
+    date TEXT,
+    PRIMARY KEY (return_id, section, seq)
+);
+
+CREATE TABLE risks (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    seq INTEGER NOT NULL,
+    risk TEXT,
+    mitigation TEXT,
+    rating TEXT,
+    PRIMARY KEY (return_id, seq)
+);
+
+CREATE TABLE kpi_values (
+    period TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    value REAL,
+    previous_value REAL,
+    target REAL,
+    status TEXT,
+    rag_direction TEXT,
+    rag_target TEXT,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (period, metric)
+);
+
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('send', 'chase', 'feedback')),
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    to_addr TEXT NOT NULL,
+    cc TEXT NOT NULL DEFAULT '',
+    subject TEXT NOT NULL,
+    attachment_name TEXT,
+    attachment_sha256 TEXT,
+    status TEXT NOT NULL CHECK (status IN ('sent', 'failed', 'draft')),
+    error TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX messages_period ON messages(kind, period, project_id);
+""",
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def now_iso() -> str:
+    """The current time, to the second, in UTC ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
+
+
+def sha256_of(path: Path | str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class OfferedFile:
+    """A file offered to ingest."""
+
+    path: Path
+    sha256: str
+    size: int
+    received_at: dt.datetime
+    period: str | None = None
+
+    @classmethod
+    def from_path(cls, path: Path | str, period: str | None = None, received_at: dt.datetime | None = None) -> "OfferedFile":
+        path = Path(path)
+        stat = path.stat()
+        when = received_at or dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc)
+        return cls(path, sha256_of(path), stat.st_size, when, period)
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+@dataclass
+class ReturnRecord:
+    """An accepted return's content: single-value fields and its table rows, typed."""
+
+    project_id: str
+    period: str
+    report_type: str
+    template_version: str | None = None
+    fields: dict[str, Any] = field(default_factory=dict)
+    milestones_this_period: list[dict[str, Any]] = field(default_factory=list)
+    milestones_next_period: list[dict[str, Any]] = field(default_factory=list)
+    risks: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class AcceptOutcome:
+    return_id: int
+    superseded_id: int | None  # the earlier return this one replaced
+    superseded_by: int | None  # set when a later-received return already exists
+
+
+def _to_sql(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.replace(microsecond=0).isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+class Store:
+    """A connection to the history store. Use as a context manager or call `close()`."""
+
+    def __init__(self, path: Path | str = DEFAULT_DB, archive_dir: Path | str | None = None):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.archive_dir = Path(archive_dir) if archive_dir else self.path.parent / "archive"
+        self.db = sqlite3.connect(str(self.path), isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA foreign_keys = ON")
+        self._migrate()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _migrate(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            from etl.errors import ConfigError
+
+            raise ConfigError(
+                f"{self.path}: the store was written by a newer pmo (schema {version}, this pmo knows {SCHEMA_VERSION})"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number]):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: BEGIN IMMEDIATE … COMMIT, rolled back on any error."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # ----------------------------------------------------------------- ingest side
+
+    def archive(self, offered: OfferedFile) -> Path:
+        """Copy the raw file to `archive/<sha256>/<name>` (once; atomically)."""
+        folder = self.archive_dir / offered.sha256
+        target = folder / offered.name
+        if target.exists():
+            return target
+        with atomic_path(target) as tmp:
+            shutil.copyfile(offered.path, tmp)
+        return target
+
+    def accepted_return_for(self, sha256: str) -> sqlite3.Row | None:
+        """The return stored from these exact bytes, if any."""
+        return self.db.execute("SELECT * FROM returns WHERE sha256 = ?", (sha256,)).fetchone()
+
+    def offers_of(self, sha256: str) -> list[sqlite3.Row]:
+        """Every time these exact bytes were offered, oldest first."""
+        return self.db.execute("SELECT * FROM files WHERE sha256 = ? ORDER BY id", (sha256,)).fetchall()
+
+    def record_rejected(self, offered: OfferedFile, problems: list[dict], project_id: str | None = None) -> int:
+        """Log a rejected (or skipped, when `problems` say so) file in one transaction."""
+        return self.record_offer(offered, REJECTED, problems, project_id)
+
+    def record_offer(
+        self, offered: OfferedFile, outcome: str, problems: list[dict] | None = None,
+        project_id: str | None = None, return_id: int | None = None,
+    ) -> int:
+        with self.transaction():
+            return self._insert_offer(offered, outcome, problems or [], project_id, return_id)
+
+    def _insert_offer(
+        self, offered: OfferedFile, outcome: str, problems: list[dict], project_id: str | None, return_id: int | None
+    ) -> int:
+        cursor = self.db.execute(
+            "INSERT INTO files (sha256, name, path, size, offered_at, period, outcome, project_id, return_id, problems)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                offered.sha256, offered.name, str(offered.path), offered.size, now_iso(), offered.period,
+                outcome, project_id, return_id, json.dumps(problems, default=str),
+            ),
+        )
+        return int(cursor.lastrowid)
+
+    def accept_return(self, offered: OfferedFile, record: ReturnRecord) -> AcceptOutcome:
+        """Archive the file and store the return, its rows and the file's log in one transaction.
+
+        The return received last is the current one for its project and period; the other
+        is marked superseded, and stays on record.
+        """
+        archived = self.archive(offered)
+        received = _to_sql(offered.received_at)
+        columns = [f.name for f in FIELDS if f.name not in ("project_id", "period")]
+        with self.transaction():
+            current = self.db.execute(
+                "SELECT id, received_at FROM returns WHERE project_id = ? AND period = ? AND superseded_by IS NULL",
+                (record.project_id, record.period),
+            ).fetchone()
+            newer_exists = current is not None and current["received_at"] > received
+            if current is not None and not newer_exists:
+                # Free the "one current return" slot before inserting the new one (a
+                # self-reference keeps the foreign key valid until it is pointed below).
+                self.db.execute("UPDATE returns SET superseded_by = id WHERE id = ?", (current["id"],))
+            values = [_to_sql(record.fields.get(c)) for c in columns]
+            cursor = self.db.execute(
+                f"INSERT INTO returns (project_id, period, report_type, template_version, sha256, file_name,"
+                f" archive_path, received_at, ingested_at, superseded_by, warnings, {', '.join(columns)})"
+                f" VALUES ({', '.join('?' * (11 + len(columns)))})",
+                [
+                    record.project_id, record.period, record.report_type, record.template_version, offered.sha256,
+                    offered.name, str(archived), received, now_iso(),
+                    current["id"] if newer_exists else None, json.dumps(record.warnings), *values,
+                ],
+            )
+            return_id = int(cursor.lastrowid)
+            if current is not None and not newer_exists:
+                self.db.execute("UPDATE returns SET superseded_by = ? WHERE id = ?", (return_id, current["id"]))
+            for section, rows in (("this", record.milestones_this_period), ("next", record.milestones_next_period)):
+                for seq, row in enumerate(rows, start=1):
+                    self.db.execute(
+                        "INSERT INTO milestones (return_id, section, seq, milestone, status, date) VALUES (?, ?, ?, ?, ?, ?)",
+                        (return_id, section, seq, row.get("milestone"), row.get("status"),
+                         _to_sql(row.get("date") or row.get("due_date"))),
+                    )
+            for seq, row in enumerate(record.risks, start=1):
+                self.db.execute(
+                    "INSERT INTO risks (return_id, seq, risk, mitigation, rating) VALUES (?, ?, ?, ?, ?)",
+                    (return_id, seq, row.get("risk"), row.get("mitigation"), row.get("rating")),
+                )
+            warnings = [{"message": w, "severity": "warning"} for w in record.warnings]
+            self._insert_offer(offered, ACCEPTED, warnings, record.project_id, return_id)
+        return AcceptOutcome(
+            return_id,
+            superseded_id=current["id"] if current is not None and not newer_exists else None,
+            superseded_by=current["id"] if newer_exists else None,
+        )
+
+    # ----------------------------------------------------------------- queries
+
+    def current_returns(self, period: str | Period | None = None) -> list[dict[str, Any]]:
+        """The current (not superseded) return of each project, for one period or all."""
+        sql = "SELECT * FROM returns WHERE superseded_by IS NULL"
+        args: tuple = ()
+        if period is not None:
+            sql += " AND period = ?"
+            args = (str(period),)
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY project_id, period", args)]
+
+    def returns_for(self, project_id: str, period: str | Period | None = None) -> list[dict[str, Any]]:
+        """Every return a project sent (superseded ones included), oldest first."""
+        sql = "SELECT * FROM returns WHERE project_id = ?"
+        args: tuple = (project_id,)
+        if period is not None:
+            sql += " AND period = ?"
+            args += (str(period),)
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY period, received_at, id", args)]
+
+    def latest_return(self, project_id: str, before: str | Period | None = None) -> dict[str, Any] | None:
+        """The project's current return for its latest period (strictly before `before` if given)."""
+        sql = "SELECT * FROM returns WHERE project_id = ? AND superseded_by IS NULL"
+        args: tuple = (project_id,)
+        if before is not None:
+            sql += " AND period < ?"
+            args += (str(before),)
+        row = self.db.execute(sql + " ORDER BY period DESC LIMIT 1", args).fetchone()
+        return dict(row) if row else None
+
+    def latest_returns(self, before: str | Period | None = None, up_to: str | Period | None = None) -> dict[str, dict[str, Any]]:
+        """Project ID → its latest current return (before a period, or up to and including one)."""
+        sql = "SELECT * FROM returns WHERE superseded_by IS NULL"
+        args: tuple = ()
+        if before is not None:
+            sql += " AND period < ?"
+            args += (str(before),)
+        if up_to is not None:
+            sql += " AND period <= ?"
+            args += (str(up_to),)
+        latest: dict[str, dict[str, Any]] = {}
+        for row in self.db.execute(sql + " ORDER BY project_id, period", args):
+            latest[row["project_id"]] = dict(row)
+        return latest
+
+    def previous_rag(self, project_id: str, period: str | Period) -> str | None:
+        """The RAG of the project's latest accepted return before this period."""
+        row = self.latest_return(project_id, before=period)
+        return row["rag_this_period"] if row else None
+
+    def milestones(self, return_id: int, section: str) -> list[dict[str, Any]]:
+        rows = self.db.execute(
+            "SELECT milestone, status, date FROM milestones WHERE return_id = ? AND section = ? ORDER BY seq",
+            (return_id, section),
+        )
+        return [dict(r) for r in rows]
+
+    def risks(self, return_id: int) -> list[dict[str, Any]]:
+        rows = self.db.execute("SELECT risk, mitigation, rating FROM risks WHERE return_id = ? ORDER BY seq", (return_id,))
+        return [dict(r) for r in rows]
+
+    def files(self, period: str | Period | None = None) -> list[dict[str, Any]]:
+        """The file log, oldest first; problems decoded."""
+        sql, args = "SELECT * FROM files", ()
+        if period is not None:
+            sql, args = sql + " WHERE period = ?", (str(period),)
+        out = []
+        for row in self.db.execute(sql + " ORDER BY id", args):
+            item = dict(row)
+            item["problems"] = json.loads(item["problems"] or "[]")
+            out.append(item)
+        return out
+
+
+def _statements(script: str) -> list[str]:
+    return [s.strip() for s in script.split(";") if s.strip()]
+
+
+def resolve_db_path(db: str | Path | None) -> Path:
+    """`--db`, else `PMO_DB`, else `./pmo.db`."""
+    return Path(db or os.environ.get("PMO_DB") or DEFAULT_DB)

@@ -1,0 +1,202 @@
+"""Read an officer's table (portfolio, KPIs, actions) from `.xlsx` or `.csv`, keeping row numbers.
+
+Officers put title rows above the headers, leave blank rows, type headers in any case and
+add columns of their own. This module finds the header row, matches the expected headers
+loosely (case, spacing and punctuation ignored), drops wholly blank rows, and indexes the
+frame by the spreadsheet row number, so a problem can be reported as "row 7". It also turns
+pandera's lazy failures into `Problem`s naming row, column, cell and value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from etl.errors import ConfigError, Problem
+from etl.values import clean_text
+
+_HEADER_SEARCH_ROWS = 15
+
+
+def header_key(text: object) -> str:
+    """Loose form of a header: `Delivery Cost (£)` and `delivery cost` are the same."""
+    return re.sub(r"[^a-z0-9]", "", str(text or "").lower())
+
+
+def column_letter(index: int) -> str:
+    """Spreadsheet column letters for a 0-based index: 0 → A, 27 → AB."""
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def _cell_value(value: object) -> object:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        return value.date()
+    return value
+
+
+def _rows_from_xlsx(path: Path, sheet: str) -> list[tuple[int, list[object]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot be opened as an Excel workbook ({exc.__class__.__name__}: {exc})") from exc
+    try:
+        names = book.sheetnames
+        match = next((n for n in names if n.strip().casefold() == sheet.casefold()), None)
+        if match is None:
+            raise ConfigError(f"{path}: no sheet named '{sheet}' (the workbook has: {', '.join(names)})")
+        return [
+            (number, [_cell_value(v) for v in row])
+            for number, row in enumerate(book[match].iter_rows(values_only=True), start=1)
+        ]
+    finally:
+        book.close()
+
+
+def _rows_from_csv(path: Path) -> list[tuple[int, list[object]]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        text = path.read_text(encoding="cp1252")  # Excel's "CSV" on Windows
+    reader = csv.reader(text.splitlines(keepends=True))
+    rows: list[tuple[int, list[object]]] = []
+    start = 1
+    for record in reader:
+        rows.append((start, [clean_text(v) for v in record]))
+        start = reader.line_num + 1
+    return rows
+
+
+def read_table(
+    path: Path | str,
+    sheet: str,
+    headers: dict[str, str],
+    optional: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """The table's rows, indexed by spreadsheet row number, with columns named by `headers`.
+
+    `headers` maps each expected header to the field name used in code. Returns the frame
+    (raw values; blank cells are None) and, for each field, the column letter it was found
+    in. Raises `ConfigError` when the file, the sheet or any non-optional header is missing.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    if suffix in (".xlsx", ".xlsm"):
+        rows = _rows_from_xlsx(path, sheet)
+    elif suffix == ".csv":
+        rows = _rows_from_csv(path)
+    else:
+        raise ConfigError(f"{path}: expected an .xlsx or .csv file, not '{suffix or 'no extension'}'")
+
+    wanted = {header_key(h): field for h, field in headers.items()}
+    header_row = None
+    for position, (number, row) in enumerate(rows[:_HEADER_SEARCH_ROWS]):
+        found = {header_key(v) for v in row if v is not None}
+        if len(found & set(wanted)) >= min(2, len(wanted)):
+            header_row = position
+            break
+    if header_row is None:
+        raise ConfigError(
+            f"{path}: cannot find the header row (expected headers such as "
+            f"{', '.join(list(headers)[:3])}) in the first {_HEADER_SEARCH_ROWS} rows"
+        )
+    positions: dict[str, int] = {}
+    for index, value in enumerate(rows[header_row][1]):
+        field = wanted.get(header_key(value))
+        if field and field not in positions:
+            positions[field] = index
+    required = {f for h, f in headers.items() if h not in optional}
+    missing = [h for h, f in headers.items() if f in required and f not in positions]
+    if missing:
+        raise ConfigError(
+            f"{path}: missing column(s) {', '.join(repr(m) for m in missing)} in the header row "
+            f"(row {rows[header_row][0]})"
+        )
+
+    records, index = [], []
+    for number, row in rows[header_row + 1:]:
+        record = {f: (row[i] if i < len(row) else None) for f, i in positions.items()}
+        if all(v is None for v in record.values()):
+            continue
+        records.append(record)
+        index.append(number)
+    for field in headers.values():
+        if field not in positions:
+            for record in records:
+                record[field] = None
+    frame = pd.DataFrame.from_records(records, index=pd.Index(index, name="row"), columns=list(headers.values()))
+    frame = frame.astype(object).where(frame.notna(), None)
+    letters = {f: column_letter(i) for f, i in positions.items()}
+    return frame, letters
+
+
+@dataclass(frozen=True)
+class CheckMessage:
+    """How to report a failed pandera check: the message, and where it belongs."""
+
+    message: Callable[[object], str]
+    #: report in this field (for a whole-row check); None: the column that failed
+    field: str | None = None
+    #: quote this field's value rather than the failing one
+    value_from: str | None = None
+
+
+def schema_problems(
+    failure_cases: pd.DataFrame,
+    frame: pd.DataFrame,
+    file: str,
+    headers: dict[str, str],
+    letters: dict[str, str],
+    messages: dict[str, CheckMessage],
+) -> list[Problem]:
+    """One `Problem` per failing (row, field, check) from pandera's lazy `failure_cases`.
+
+    `messages` maps a check name to its `CheckMessage`. A whole-row check fails in every
+    column; it is reported once, in its own field. Problems come in row order, then in the
+    order of the headers.
+    """
+    header_of = {field: header for header, field in headers.items()}
+    order = {field: i for i, field in enumerate(headers.values())}
+    seen: set[tuple[int, str, str]] = set()
+    problems: list[Problem] = []
+    for case in failure_cases.itertuples(index=False):
+        if case.index is None or (isinstance(case.index, float) and pd.isna(case.index)):
+            continue  # column-level failures (a missing column) are caught before validation
+        check, row = str(case.check), int(case.index)
+        rule = messages.get(check) or CheckMessage(lambda v, c=check: f"'{v}' failed the check {c}")
+        field = rule.field or str(case.column)
+        if (row, field, check) in seen:
+            continue
+        seen.add((row, field, check))
+        source = rule.value_from or field
+        value = frame.at[row, source] if source in frame.columns else case.failure_case
+        letter = letters.get(field, "")
+        problems.append(
+            Problem(
+                rule.message(value),
+                file=file,
+                field=header_of.get(field, field),
+                row=row,
+                cell=f"{letter}{row}" if letter else "",
+                value=value,
+            )
+        )
+    problems.sort(key=lambda p: (p.row or 0, order.get(headers.get(p.field, ""), 0)))
+    return problems

@@ -1,0 +1,1 @@
+"""pandera models for the inputs pmo validates: portfolio, highlight returns, KPIs."""

@@ -1,0 +1,44 @@
+"""Build the bundled example workbooks in `inputs/` from their plain-text sources in `examples/`.
+
+The workbooks are what an officer would keep; the CSV sources are what we review in git.
+Run it after changing a source: `python scripts/make_example_inputs.py`. A test checks
+that the committed workbooks still hold exactly what their sources say.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from etl.portfolio import write_portfolio  # noqa: E402
+
+# A fixed creation time keeps the bytes the same from run to run.
+FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
+
+
+def portfolio_records(source: Path) -> list[dict[str, object]]:
+    """The example portfolio's rows, typed as an officer's workbook would hold them."""
+    with open(source, encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    typed = {
+        "Delivery Cost (£)": float,
+        "Latitude": float,
+        "Longitude": float,
+        "Agreed Completion Date": dt.date.fromisoformat,
+    }
+    return [{h: (typed[h](v) if h in typed and v else (v or None)) for h, v in row.items()} for row in rows]
+
+
+def main() -> None:
+    target = ROOT / "inputs" / "portfolio.xlsx"
+    write_portfolio(portfolio_records(ROOT / "examples" / "portfolio.csv"), target, created=FIXED_TIME)
+    print(f"wrote {target.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,39 @@
+"""Shared fixtures: the bundled example portfolio and a scratch folder per test.
+
+Test-area helpers live in their own modules (`tests/helpers_*.py`), not here.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+EXAMPLE_PORTFOLIO_CSV = ROOT / "examples" / "portfolio.csv"
+EXAMPLE_PORTFOLIO_XLSX = ROOT / "inputs" / "portfolio.xlsx"
+
+
+def example_rows() -> list[dict[str, str]]:
+    """The example portfolio's rows as text, keyed by the contract headers."""
+    with open(EXAMPLE_PORTFOLIO_CSV, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def write_rows_csv(rows: list[dict[str, str]], path: Path) -> Path:
+    """Write portfolio-shaped rows to a CSV, as an officer exporting from Excel would."""
+    with open(path, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def portfolio_rows() -> list[dict[str, str]]:
+    return example_rows()
