@@ -1,0 +1,57 @@
+"""Return status for a period: which projects owed a return, which sent one, which are missing.
+
+One table, used by the register (Return Status, Missing Returns) and by `pmo chase`.
+A return counts when the store holds a current accepted return for the project and period;
+a file that was rejected and never corrected leaves the project Missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pandas as pd
+
+from etl import periods
+from etl.config import Settings
+from etl.portfolio import reporting_plan
+from etl.store import Store
+
+
+def _received_on(received_at: str | None) -> dt.date | None:
+    if not received_at:
+        return None
+    return dt.datetime.fromisoformat(received_at).date()
+
+
+def period_status(
+    portfolio: pd.DataFrame,
+    store: Store,
+    period: periods.Period,
+    as_of: dt.date,
+    settings: Settings | None = None,
+) -> pd.DataFrame:
+    """The reporting plan for `period` with, per project: `status`, `received_on`,
+    `return_id`, `rejected_files` (files rejected for it this period), `days_overdue`
+    (positive once the due date has passed with no return; 0 otherwise)."""
+    plan = reporting_plan(portfolio, period, settings)
+    current = {r["project_id"]: r for r in store.current_returns(period)}
+    rejected: dict[str, int] = {}
+    for offer in store.files(period):
+        if offer["outcome"] == "rejected" and offer["project_id"]:
+            rejected[offer["project_id"]] = rejected.get(offer["project_id"], 0) + 1
+    rows: list[dict[str, Any]] = []
+    for project_id, row in plan.iterrows():
+        got = current.get(project_id)
+        received_on = _received_on(got["received_at"]) if got else None
+        status = periods.return_status(row["stage"], bool(row["due"]), received_on, row["due_date"])
+        overdue = (as_of - row["due_date"]).days if status == periods.MISSING else 0
+        rows.append({
+            "status": status,
+            "received_on": received_on,
+            "return_id": got["id"] if got else None,
+            "rejected_files": rejected.get(project_id, 0),
+            "days_overdue": max(overdue, 0),
+        })
+    extra = pd.DataFrame(rows, index=plan.index).astype(object)
+    return plan.join(extra)
