@@ -49,7 +49,7 @@ class Table:
 FIELDS: tuple[Field, ...] = (
     Field("project_id", "Project ID", "text", prefilled=True, required=True),
     Field("project_name", "Project name", "text", prefilled=True, required=True),
-    Field("period", "Period (YYYY-MM)", "period", prefilled=True, required=True),
+    Field("period", "Reporting month", "period", prefilled=True, required=True),
     Field("reporting_period_start", "Reporting period from", "date", prefilled=True, required=True),
     Field("reporting_period_end", "Reporting period to", "date", prefilled=True, required=True),
     Field("sponsor", "Sponsor", "text", prefilled=True),

@@ -52,7 +52,8 @@ _BY_LETTERS = {
     frozenset("AR"): AMBER_RED,
     frozenset("R"): RED,
 }
-_SEPARATORS = re.compile(r"[\s/\\\-–—&,+|]+|\band\b")
+# "+" is not a separator: "Amber+" is not on the scale and must be questioned.
+_SEPARATORS = re.compile(r"[\s/\\\-–—&,|]+|\band\b")
 
 
 def normalise_rag(value: object) -> str | None:

@@ -44,6 +44,8 @@ _BIG_TEXT_HEIGHT = {
     "outcomes_and_impacts": 75, "top_risk": 45, "top_risk_mitigation": 45,
 }
 _TABLE_ROW_HEIGHT = 30
+_ROW_HEIGHT = 18
+_VALUE_CHARS = 52  # characters that fit on one line of the value column (C:D)
 _DATE_MIN, _DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
@@ -138,6 +140,7 @@ class _Sheet:
         self.prefill = ctx.prefill()
         self.row = 0
         self.rag_cells: list[tuple[int, int]] = []
+        self.page_breaks: list[int] = []
 
     def cell(self, row: int, col: int = 2) -> str:
         return f"'{F.SHEET}'!${'ABCD'[col]}${row + 1}"
@@ -150,6 +153,7 @@ class _Sheet:
         ws, ctx = self.ws, self.ctx
         for col, width in enumerate(_WIDTHS):
             ws.set_column(col, col, width)
+        ws.set_default_row(_ROW_HEIGHT)
         kind = "Full highlight report" if ctx.report_type == FULL else "Simplified highlight report"
         ws.set_row(0, 26)
         ws.merge_range(0, 0, 0, _LAST_COL, f"Highlight Report — {ctx.project_name}", self.fmt["title"])
@@ -170,7 +174,10 @@ class _Sheet:
         )
         self.row = 4
 
-    def section(self, title: str) -> None:
+    def section(self, title: str, new_page: bool = False) -> None:
+        if new_page:
+            # Start this section on a new printed page, so no box is cut from its label.
+            self.page_breaks.append(self.row)
         self.ws.set_row(self.row, 18)
         self.ws.merge_range(self.row, 0, self.row, _LAST_COL, title, self.fmt["section"])
         self.row += 1
@@ -194,6 +201,7 @@ class _Sheet:
         else:
             ws.merge_range(r, 0, r, 1, label, self.fmt["label"])
             style = self._style(spec, locked)
+            self._fit_row(r, value)
             ws.merge_range(r, 2, r, _LAST_COL, "", self.fmt[style])
             write_value(ws, r, 2, value, self.fmt[style])
             self.name(spec.name, (r, 2))
@@ -202,10 +210,17 @@ class _Sheet:
                 self.rag_cells.append((r, 2))
         self.row = r + 1
 
+    def _fit_row(self, r: int, value: object) -> None:
+        """Make a row tall enough for a long prefilled value (rows do not grow by themselves)."""
+        if isinstance(value, str) and len(value) > _VALUE_CHARS:
+            lines = -(-len(value) // _VALUE_CHARS)
+            self.ws.set_row(r, _ROW_HEIGHT + 13 * (lines - 1))
+
     def _style(self, spec: F.Field, locked: bool) -> str:
         if locked:
-            return "locked_date" if spec.kind == "date" else "locked"
-        return {"date": "input_date", "money": "input_money", "rag": "input_centre"}.get(spec.kind, "input")
+            return "locked_date" if spec.kind == "date" else "locked_wrap"
+        return {"date": "input_date", "money": "input_money", "rag": "input_centre", "text": "input_wrap"}.get(
+            spec.kind, "input")
 
     def _validate(self, spec: F.Field, r: int, c: int) -> None:
         if spec.prefilled:
@@ -272,8 +287,9 @@ class _Sheet:
     def info(self, label: str, value: object) -> None:
         """A locked line for context only (no defined name): programme, delivery organisation."""
         self.ws.merge_range(self.row, 0, self.row, 1, label, self.fmt["label"])
-        self.ws.merge_range(self.row, 2, self.row, _LAST_COL, "", self.fmt["locked"])
-        write_value(self.ws, self.row, 2, value, self.fmt["locked"])
+        self._fit_row(self.row, value)
+        self.ws.merge_range(self.row, 2, self.row, _LAST_COL, "", self.fmt["locked_wrap"])
+        write_value(self.ws, self.row, 2, value, self.fmt["locked_wrap"])
         self.row += 1
 
     def finish(self) -> None:
@@ -285,6 +301,7 @@ class _Sheet:
             "select_locked_cells": True, "select_unlocked_cells": True,
         })
         ws.print_area(0, 0, self.row, _LAST_COL)
+        ws.set_h_pagebreaks(self.page_breaks)
         print_setup(ws, landscape=False, repeat_rows=None, period=str(self.ctx.period))
         ws.hide_gridlines(2)
         ws.activate()
@@ -396,8 +413,12 @@ def write_template(path: Path | str, ctx: TemplateContext, answers: Answers | No
                  ["next_key_milestone", "next_key_milestone_date", "outcomes_and_impacts",
                   "top_risk", "top_risk_mitigation"]),
             ]
+        # Each printed page starts at a section: the status pages, then finance or the
+        # milestones, then the risks; so no box is cut from its label.
+        breaks = {"Finance" if ctx.report_type == FULL else F.TABLE_BY_NAME["milestones_this_period"].label,
+                  F.TABLE_BY_NAME["risks"].label}
         for title, names in layout:
-            sheet.section(title)
+            sheet.section(title, new_page=title in breaks)
             for name in names:
                 if name == "sponsor" and ctx.programme:
                     sheet.info("Programme", ctx.programme)
@@ -406,7 +427,7 @@ def write_template(path: Path | str, ctx: TemplateContext, answers: Answers | No
                 sheet.field(by_name[name])
             sheet.row += 1
         for table in F.TABLES:
-            sheet.section(table.label)
+            sheet.section(table.label, new_page=table.label in breaks)
             sheet.table(table)
         sheet.section("Sign-off")
         sheet.field(by_name["completed_by"])

@@ -147,7 +147,7 @@ def messages(settings: Settings) -> dict[str, CheckMessage]:
             "project needs one",
             field="project_manager_email"),
         "date": CheckMessage(_reason(values.parse_date, "'{value}' is not a date")),
-        "yes_no": CheckMessage(lambda v: f"'{v}' is not Yes or No"),
+        "yes_no": CheckMessage(_reason(values.parse_yes_no, "'{value}' is not yes or no")),
         "number": CheckMessage(_reason(values.parse_number, "'{value}' is not a number")),
         "latitude_range": CheckMessage(lambda v: f"'{v}' is out of range: a latitude is between -90 and 90"),
         "longitude_range": CheckMessage(lambda v: f"'{v}' is out of range: a longitude is between -180 and 180"),

@@ -1,0 +1,22 @@
+"""A generated template opens in a real spreadsheet client (LibreOffice Calc) and prints sensibly."""
+
+from conftest import EXAMPLE_PORTFOLIO_XLSX
+from etl.config import Settings
+from etl.periods import Period
+from etl.templates import prepare_templates
+from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
+
+
+def test_full_and_simplified_templates_convert_in_libreoffice(tmp_path):
+    run = prepare_templates(EXAMPLE_PORTFOLIO_XLSX, Period(2024, 9), Settings())
+    written, _ = run.write(tmp_path / "out")
+    full = next(w for w in written if w.report_type == "Full")
+    simple = next(w for w in written if w.report_type == "Simplified")
+    for info in (full, simple):
+        pdf = convert_to_pdf(tmp_path / "out" / "2024-09" / info.file, tmp_path / "pdf")
+        text = pdf_text(pdf)
+        assert f"Highlight Report — {info.project_name}" in text
+        assert "Key risks and mitigation" in text and "How to complete your highlight report" in text
+        assert "_meta" not in text and "template_version" not in text  # the very hidden sheet is not printed
+        assert ("Number 1 risk" in text) is (info.report_type == "Full")
+        assert 2 <= pdf_pages(pdf) <= 5
