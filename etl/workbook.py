@@ -320,8 +320,8 @@ def wrapped_lines(text: object, width_chars: float) -> int:
     with an explicit height, so pmo sets row heights itself from this count.
     """
     # Column width units are the width of a '0'; ordinary prose runs a little narrower,
-    # but words do not break mid-line, so count ~10% fewer characters per line.
-    per_line = max(1, int(width_chars * 0.9))
+    # but words do not break mid-line: count one character per unit, a margin of ~10%.
+    per_line = max(1, int(width_chars))
     lines = 0
     for paragraph in str(text or "").split("\n"):
         lines += max(1, math.ceil(len(paragraph.rstrip()) / per_line))
