@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl.errors import ConfigError, Problem
-from etl.periods import Period
+from etl.errors import ConfigError
+from etl.periods import Period, reporting_window
 from etl.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
 
 MISSING = "Missing"
@@ -50,6 +50,7 @@ class Workstream:
     ret: dict[str, Any] | None  # the current accepted return for the period, or None
     rag_this: str | None
     rag_last: str | None
+    window: tuple[dt.date, dt.date] | None = None  # the dates its return covers (its frequency)
     milestones_this: list[dict[str, Any]] = field(default_factory=list)
     milestones_next: list[dict[str, Any]] = field(default_factory=list)
     risks: list[dict[str, Any]] = field(default_factory=list)
@@ -98,8 +99,10 @@ class ProgrammeReport:
     @property
     def window(self) -> tuple[dt.date, dt.date]:
         """The dates the report covers: the returns' reporting period, else the month."""
-        starts = [w.value("reporting_period_start") for w in self.workstreams if not w.missing]
-        ends = [w.value("reporting_period_end") for w in self.workstreams if not w.missing]
+        starts = [w.value("reporting_period_start") if not w.missing else (w.window or (None,))[0]
+                  for w in self.workstreams]
+        ends = [w.value("reporting_period_end") if not w.missing else (w.window or (None, None))[1]
+                for w in self.workstreams]
         starts, ends = [d for d in starts if d], [d for d in ends if d]
         return (min(starts) if starts else self.period.first_day, max(ends) if ends else self.period.last_day)
 
@@ -147,8 +150,7 @@ def programme_projects(portfolio, programme: str):
     if rows.empty:
         known = sorted({p for p in portfolio["programme"] if p})
         raise ConfigError(
-            f"unknown programme '{programme}': the portfolio's programmes are {', '.join(known) or '(none)'}",
-            [Problem(f"'{p}'", field="Programme") for p in known],
+            f"unknown programme '{programme}': the portfolio's programmes are {', '.join(known) or '(none)'}"
         )
     return rows
 
@@ -184,8 +186,9 @@ def programme_report(
         rag_last = _rag_or_none(ret.get("rag_previous")) if ret else None
         if rag_last is None and store:
             rag_last = _rag_or_none(store.previous_rag(project_id, period))
+        window = reporting_window(row["frequency"], period) if row.get("frequency") else None
         ws = Workstream(project_id, row["project_name"], dict(row), ret,
-                        _rag_or_none(ret.get("rag_this_period")) if ret else None, rag_last)
+                        _rag_or_none(ret.get("rag_this_period")) if ret else None, rag_last, window)
         if ret:
             ws.milestones_this = store.milestones(ret["id"], "this")
             ws.milestones_next = store.milestones(ret["id"], "next")
@@ -406,7 +409,7 @@ def _write_workstream(workbook, formats, report: ProgrammeReport, ws: Workstream
     row = 3
     if ws.missing:
         text = (f"{MISSING}: no accepted return for {report.period.label}. The details below are from the "
-                "portfolio and the last accepted return.")
+                "portfolio; the previous status is that of the latest accepted return before it.")
         sheet.merge_range(row, 0, row, last, text, formats["banner"])
         sheet.set_row(row, row_height(text, total, minimum=30))
         row += 2
