@@ -22,7 +22,8 @@ def test_highlight_report_converts_and_prints_the_long_text(tmp_path):
     assert "Individual Workstream Status" in text and "RAG Rating Methodology" in text
     assert "Overall programme RAG (suggested)" in text
     assert "Missing: no accepted return for August 2023" in text
-    # The last words of long, wrapped blocks are printed (rows are tall enough; nothing cut off).
+    # The last words of long, wrapped blocks are laid out (row heights, which keep them from
+    # being clipped, are checked in test_highlight: pdftotext also finds clipped text).
     assert "when I next report to Board." in text
     assert "the need for this to ebnsure Government clearance." in text  # CPCA-010's PM update, as typed
     assert "the partnerships will become ineffective." in text  # a long risk, wrapped in its cell
