@@ -192,17 +192,9 @@ def build_closedown(source: Path | str, outputs: Path | str, built: dt.date) -> 
 
 def write_actions(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
     """Write an actions workbook (sheet `Actions`) from rows keyed by the headers, as an officer keeps it."""
-    from etl.workbook import Column, atomic_workbook, print_setup, write_table
+    from etl.workbook import Column, write_list_workbook
 
     widths = {"Theme": 30, "Task/Action": 40, "Activity Undertaken / Evidence": 60, "Activity Outstanding": 40,
               "Destination": 30, "New Phase": 30}
     columns = [Column(h, h, "wrap", widths[h]) for h in HEADERS]
-    with atomic_workbook(path) as (workbook, formats):
-        properties: dict[str, object] = {"title": "Close-down actions"}
-        if created:
-            properties["created"] = created
-        workbook.set_properties(properties)
-        ws = workbook.add_worksheet(SHEET)
-        write_table(ws, formats, columns, records)
-        print_setup(ws, landscape=True)
-    return Path(path)
+    return write_list_workbook(path, SHEET, columns, records, "Close-down actions", created)

@@ -416,3 +416,26 @@ def add_value_format(
         {"type": "cell", "criteria": "equal to", "value": f'"{value}"',
          "format": value_fill(formats, colours[0], colours[1], italic=True)},
     )
+
+
+def write_list_workbook(
+    path: Path | str,
+    sheet: str,
+    columns: Sequence[Column],
+    records: Iterable[dict[str, object]],
+    title: str,
+    created: dt.datetime | None = None,
+) -> Path:
+    """A one-sheet list workbook (an officer's input: portfolio, actions), written atomically.
+
+    `created` fixes the document's creation time so the bytes repeat from run to run.
+    """
+    with atomic_workbook(path) as (workbook, formats):
+        properties: dict[str, object] = {"title": title}
+        if created:
+            properties["created"] = created
+        workbook.set_properties(properties)
+        ws = workbook.add_worksheet(sheet)
+        write_table(ws, formats, columns, records)
+        print_setup(ws, landscape=True)
+    return Path(path)
