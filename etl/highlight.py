@@ -18,10 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ConfigError
-from etl.periods import Period, reporting_window
+from etl.periods import CLOSED, MISSING, NOT_DUE, PAUSED, PIPELINE, Period, is_due, reporting_window
 from etl.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
 
-MISSING = "Missing"
 COVER_SHEET = "Programme Summary"
 
 #: Seed 000's methodology, said of an improvement theme (the project wording of `RAG_DEFINITIONS`).
@@ -51,6 +50,8 @@ class Workstream:
     rag_this: str | None
     rag_last: str | None
     window: tuple[dt.date, dt.date] | None = None  # the dates its return covers (its frequency)
+    #: without a return: Missing (it was due), Not due (its frequency skips this month) or Paused
+    absent_status: str = MISSING
     milestones_this: list[dict[str, Any]] = field(default_factory=list)
     milestones_next: list[dict[str, Any]] = field(default_factory=list)
     risks: list[dict[str, Any]] = field(default_factory=list)
@@ -61,8 +62,8 @@ class Workstream:
 
     @property
     def this_period(self) -> str:
-        """What the status table shows this period: the rating, or Missing."""
-        return MISSING if self.missing else (self.rag_this or "Not stated")
+        """What the status table shows this period: the rating, or Missing (Not due, Paused)."""
+        return self.absent_status if self.missing else (self.rag_this or "Not stated")
 
     @property
     def direction(self) -> str | None:
@@ -108,6 +109,7 @@ class ProgrammeReport:
 
     @property
     def missing(self) -> list[Workstream]:
+        """Workstreams without a return (whatever the reason)."""
         return [w for w in self.workstreams if w.missing]
 
 
@@ -180,15 +182,17 @@ def programme_report(
     current = {r["project_id"]: r for r in store.current_returns(period)} if store else {}
     workstreams = []
     for project_id, row in rows.iterrows():
-        if row["stage"] == "Closed" and project_id not in current:
+        if row["stage"] == CLOSED and project_id not in current:
             continue  # a closed workstream reports no more
         ret = current.get(project_id)
+        absent = (PAUSED if row["stage"] == PIPELINE
+                  else MISSING if is_due(row["stage"], row["frequency"], period) else NOT_DUE)
         rag_last = _rag_or_none(ret.get("rag_previous")) if ret else None
         if rag_last is None and store:
             rag_last = _rag_or_none(store.previous_rag(project_id, period))
         window = reporting_window(row["frequency"], period) if row.get("frequency") else None
         ws = Workstream(project_id, row["project_name"], dict(row), ret,
-                        _rag_or_none(ret.get("rag_this_period")) if ret else None, rag_last, window)
+                        _rag_or_none(ret.get("rag_this_period")) if ret else None, rag_last, window, absent)
         if ret:
             ws.milestones_this = store.milestones(ret["id"], "this")
             ws.milestones_next = store.milestones(ret["id"], "next")
@@ -370,11 +374,15 @@ def _write_cover(workbook, formats, report: ProgrammeReport) -> None:
         sheet.set_row(row, row_height(ws.name, _COVER_WIDTHS[0], minimum=18))
     add_rag_formats(sheet, formats, first, 1, row, 2)
     add_value_format(sheet, formats, first, 1, row, 2, MISSING)
-    if report.missing:
-        row += 1
-        text = (f"{MISSING}: no accepted return for {report.period.label} from "
-                f"{', '.join(w.name for w in report.missing)}. Last period is the latest accepted return before it.")
-        row = write_long_text(sheet, formats, row, 0, last, text, total, "note") - 1
+    for status in (MISSING, NOT_DUE, PAUSED):
+        names = [w.name for w in report.missing if w.absent_status == status]
+        if names:
+            row += 1
+            reason = {MISSING: "no accepted return for", NOT_DUE: "not due to report for",
+                      PAUSED: "reporting paused (Pipeline) for"}[status]
+            text = (f"{status}: {reason} {report.period.label}: {', '.join(names)}. "
+                    "Last period is the latest accepted return before it.")
+            row = write_long_text(sheet, formats, row, 0, last, text, total, "note") - 1
 
     # The methodology starts a page of its own, so the status table and it are not split.
     row += 2
@@ -408,7 +416,7 @@ def _write_workstream(workbook, formats, report: ProgrammeReport, ws: Workstream
                       f"{report.period.label}", formats["subtitle"])
     row = 3
     if ws.missing:
-        text = (f"{MISSING}: no accepted return for {report.period.label}. The details below are from the "
+        text = (f"{ws.absent_status}: no accepted return for {report.period.label}. The details below are from the "
                 "portfolio; the previous status is that of the latest accepted return before it.")
         sheet.merge_range(row, 0, row, last, text, formats["banner"])
         sheet.set_row(row, row_height(text, total, minimum=30))

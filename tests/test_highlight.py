@@ -207,12 +207,38 @@ def test_missing_workstream_is_shown_not_dropped(tmp_path):
     # Four ratings left: Green, Green, Green/Amber, Green/Amber → the worse middle one.
     assert overall_row(path)[1] == "Green/Amber"
     text = "\n".join(str(v) for r in cover_cells(path) for v in r if v)
-    assert "Missing: no accepted return for August 2023 from Confidence, Culture and Capacity" in text
+    assert "Missing: no accepted return for August 2023: Confidence, Culture and Capacity." in text
     ws = openpyxl.load_workbook(path)["Confidence, Culture and Capaci…"]
     values = [c.value for row in ws.iter_rows(max_col=5) for c in row if c.value]
     assert any(str(v).startswith("Missing: no accepted return for August 2023") for v in values)
     assert "Kate McFarlane" in values and MISSING in values
     assert "No overview was supplied for this report." in text
+
+
+def test_workstream_not_due_is_not_called_missing(tmp_path):
+    """Two-monthly workstreams owe no return for July; four sent one anyway, one did not."""
+    db = fill_store(tmp_path / "pmo.db", tmp_path / "files", skip=(("2023-07", "CPCA-012"),))
+    path, report = build_highlight(EXAMPLE_PORTFOLIO_XLSX, db, PROGRAMME, Period(2023, 7), tmp_path / "out")
+    table = status_table(path)
+    assert table["Confidence, Culture and Capacity"] == ("Not due", "Not known", None)
+    assert table["Partnership Working"][0] == "Amber"
+    text = "\n".join(str(v) for r in cover_cells(path) for v in r if v)
+    assert "Not due: not due to report for July 2023: Confidence, Culture and Capacity." in text
+
+
+def test_demo_builds_the_programme_report_and_the_tracker(tmp_path):
+    from etl.demo import DEMO_TODAY, run_demo
+
+    ctx = run_demo(tmp_path / "out")
+    report = tmp_path / "out" / "2023-08" / "highlight_improvement-plan-phase-2_2023-08.xlsx"
+    tracker = tmp_path / "out" / f"closedown_{DEMO_TODAY.isoformat()}.xlsx"
+    assert report in ctx.files and tracker in ctx.files
+    table = status_table(report)
+    assert set(table) == set(PUBLISHED)
+    # Whatever the demo store holds: each workstream shows its rating or Missing.
+    assert all(row[0] in (MISSING, "Green", "Green/Amber", "Amber", "Amber/Red", "Red") for row in table.values())
+    text = "\n".join(str(v) for r in cover_cells(report) for v in r if v)
+    assert "I am pleased to present the highlight report" in text
 
 
 def test_no_store_shows_every_workstream_missing(tmp_path):
@@ -248,3 +274,11 @@ def test_overview_from_markdown(tmp_path):
     source.write_text("# Overview\n\nFirst line\nsame paragraph with **bold**.\n\n- a bullet\n* another\n", encoding="utf-8")
     assert read_overview(source) == "Overview\nFirst line same paragraph with bold.\n• a bullet\n• another"
     assert read_overview(OVERVIEW).startswith("I am pleased to present the highlight report")
+
+
+def test_overview_file_not_found_is_a_usage_error(tmp_path):
+    result = CliRunner().invoke(cli.main, [
+        "highlight", "--programme", PROGRAMME, "--period", "2023-08", "--overview", str(tmp_path / "nope.md"),
+        "--db", str(tmp_path / "pmo.db"), "--inputs", str(EXAMPLE_PORTFOLIO_XLSX.parent),
+        "--outputs", str(tmp_path / "out")])
+    assert result.exit_code == 2 and "nope.md: overview file not found" in result.output
