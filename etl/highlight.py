@@ -99,12 +99,16 @@ class ProgrammeReport:
 
     @property
     def window(self) -> tuple[dt.date, dt.date]:
-        """The dates the report covers: the returns' reporting period, else the month."""
-        starts = [w.value("reporting_period_start") if not w.missing else (w.window or (None,))[0]
-                  for w in self.workstreams]
-        ends = [w.value("reporting_period_end") if not w.missing else (w.window or (None, None))[1]
-                for w in self.workstreams]
-        starts, ends = [d for d in starts if d], [d for d in ends if d]
+        """The dates the report covers: its returns' reporting periods (for a workstream
+        without one, the window its frequency gives), else the month."""
+        starts, ends = [], []
+        for w in self.workstreams:
+            if w.missing:
+                start, end = w.window or (None, None)
+            else:
+                start, end = w.value("reporting_period_start"), w.value("reporting_period_end")
+            starts += [start] if isinstance(start, dt.date) else []
+            ends += [end] if isinstance(end, dt.date) else []
         return (min(starts) if starts else self.period.first_day, max(ends) if ends else self.period.last_day)
 
     @property
