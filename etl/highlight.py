@@ -34,8 +34,8 @@ METHODOLOGY_INTRO = (
     "to ensure a consistent approach. Set out below is the methodology adopted."
 )
 OVERALL_RULE = (
-    "Suggested as the median of the workstreams' ratings this period on the five-point scale "
-    "(with an even number, the worse of the two middle ratings); workstreams without a return are left out."
+    "the median of the workstreams' ratings this period on the five-point scale (with an even number, "
+    "the worse of the two middle ratings); workstreams without a return are left out."
 )
 
 
@@ -350,9 +350,9 @@ def _write_cover(workbook, formats, report: ProgrammeReport) -> None:
     sheet.write_string(row, 0, label, formats["label"])
     write_value(sheet, row, 1, report.overall_rag or "No returns", formats["rag_large"])
     if set_by_lead:
-        note = f"Suggested: {report.suggested or 'none (no returns)'}. {OVERALL_RULE}"
+        note = f"Set by the programme lead. Suggested: {report.suggested or 'none (no returns)'}, {OVERALL_RULE}"
     else:
-        note = OVERALL_RULE + " The programme lead may confirm it or set another rating."
+        note = f"Suggested: {OVERALL_RULE} The programme lead may confirm it or set another rating."
     sheet.merge_range(row, 2, row, last, note, formats["note"])
     sheet.set_row(row, row_height(note, sum(_COVER_WIDTHS[2:]), minimum=30))
     add_rag_formats(sheet, formats, row, 1, row, 1)

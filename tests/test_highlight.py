@@ -88,7 +88,7 @@ def test_august_2023_reproduces_the_published_status_table_and_overall_rag(augus
     assert table["Partnership Working"][2] == "↑" and table["Procurement"][2] == "→"
     label, value, note, _ = overall_row(august)
     assert label == "Overall programme RAG (suggested)" and value == "Green"
-    assert "median" in note
+    assert note.startswith("Suggested: the median of the workstreams' ratings this period")
 
 
 def test_status_cells_are_coloured_by_conditional_formats(august):
@@ -171,7 +171,7 @@ def test_lead_sets_the_overall_rag(tmp_path):
     path = tmp_path / "out" / "2023-08" / "highlight_improvement-plan-phase-2_2023-08.xlsx"
     label, value, note, _ = overall_row(path)
     assert label == "Overall programme RAG (set by the programme lead)" and value == "Amber"
-    assert note.startswith("Suggested: Green.")
+    assert note.startswith("Set by the programme lead. Suggested: Green, the median of the workstreams' ratings")
     suggested = next(r for r in cover_cells(path) if r[0] == "Suggested (median of workstreams)")
     assert suggested[1] == "Green"
 
