@@ -204,3 +204,13 @@ def test_example_workbook_matches_its_source(tmp_path):
 
     rebuilt = write_actions(closedown_records(EXAMPLE_CSV), tmp_path / "c.xlsx", created=FIXED_TIME)
     assert rebuilt.read_bytes() == EXAMPLE_XLSX.read_bytes(), "run scripts/make_example_inputs.py"
+
+
+def test_sheets_print_on_a4_landscape_with_the_header_repeated(tracker):
+    book = openpyxl.load_workbook(tracker)
+    for ws in book.worksheets:
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "landscape"
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        assert "&F" in ws.oddFooter.left.text
+    header = next(r[0].row for r in book[TRACKER_SHEET].iter_rows(max_col=1) if r[0].value == "Theme")
+    assert book[TRACKER_SHEET].print_title_rows == f"${header}:${header}"

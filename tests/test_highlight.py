@@ -282,3 +282,11 @@ def test_overview_file_not_found_is_a_usage_error(tmp_path):
         "--db", str(tmp_path / "pmo.db"), "--inputs", str(EXAMPLE_PORTFOLIO_XLSX.parent),
         "--outputs", str(tmp_path / "out")])
     assert result.exit_code == 2 and "nope.md: overview file not found" in result.output
+
+
+def test_every_sheet_prints_on_a4_with_a_footer(august):
+    for ws in openpyxl.load_workbook(august).worksheets:
+        assert ws.page_setup.paperSize == 9 and ws.page_setup.orientation == "portrait"
+        # Fit to one page wide (xlsxwriter leaves out fitToWidth=1, the default), any number tall.
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0
+        assert "&F" in ws.oddFooter.left.text and "Period 2023-08" in ws.oddFooter.center.text
