@@ -132,5 +132,60 @@ def demo(db, inputs, outputs) -> None:
     click.secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
 
 
+@main.command()
+@click.option("--programme", required=True, metavar="NAME", help="The programme, as named in the portfolio's Programme column.")
+@period_option()
+@click.option("--overview", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="A text or Markdown file with the lead director's overview.")
+@click.option("--overall", metavar="RAG", default=None,
+              help="The overall programme RAG set by the lead (else the median of the workstreams is suggested).")
+@common_options
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@reports_errors
+def highlight(programme, period, overview, overall, db, inputs, outputs, portfolio) -> None:
+    """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
+    from etl.highlight import build_highlight
+
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    if not portfolio.exists():
+        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    if overview is not None and not overview.exists():
+        raise ConfigError(f"{overview}: overview file not found")
+    if not db.exists():
+        click.secho(f"Warning: no history store at {db}: every workstream is shown as Missing", fg="yellow", err=True)
+    path, report = build_highlight(portfolio, db, programme, period, outputs, overview, overall, _settings(inputs))
+    received = len(report.workstreams) - len(report.missing)
+    click.echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
+    for ws in report.workstreams:
+        click.echo(f"  {ws.project_id}  {ws.name}: {ws.this_period} (last period {ws.rag_last or 'not known'})")
+    how = "set by the lead" if report.overall else "suggested"
+    click.echo(f"Overall programme RAG: {report.overall_rag or 'none (no returns)'} ({how}; "
+               f"median of the workstreams: {report.suggested or 'none'})")
+    click.echo(f"Wrote {path}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
+              show_default=True, help="Where the tracker workbook is written.")
+@click.option("--date", "built", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="The date in the tracker's name and title (YYYY-MM-DD). [default: today]")
+@reports_errors
+def closedown(file, outputs, built) -> None:
+    """Build the close-down tracker from an actions sheet (sheet `Actions`, or a .csv)."""
+    import datetime as dt
+
+    from etl.closedown import build_closedown, summary_counts
+    from schemas.closedown import DESTINATIONS
+
+    day = built.date() if built else dt.date.today()
+    path, actions = build_closedown(file, outputs, day)
+    click.echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
+    for destination in DESTINATIONS:
+        click.echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
+    click.echo(f"Wrote {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -65,9 +65,47 @@ def step_templates(ctx: DemoContext) -> None:
         ctx.files += [ctx.outputs / str(period) / info.file for info in written] + [distribution]
 
 
+def step_highlight(ctx: DemoContext) -> None:
+    """The Improvement Plan's programme highlight report for August 2023, with the lead's overview.
+
+    Built from the returns in the demo store; a workstream whose return is not there is
+    shown as Missing (the report is still written).
+    """
+    from etl.highlight import build_highlight
+
+    overview = BUNDLED_EXAMPLES / "improvement_plan_overview.md"
+    path, report = build_highlight(
+        ctx.inputs / "portfolio.xlsx", ctx.store_path, DEMO_PROGRAMME, DEMO_PROGRAMME_PERIOD, ctx.outputs,
+        overview_path=overview if overview.exists() else None, settings=ctx.settings,
+    )
+    received = len(report.workstreams) - len(report.missing)
+    ctx.say(f"   {report.programme} {DEMO_PROGRAMME_PERIOD}: {received} of {len(report.workstreams)} workstream "
+            f"returns, overall {report.overall_rag or 'not rated (no returns)'} (suggested) → {path}")
+    ctx.files.append(path)
+
+
+def step_closedown(ctx: DemoContext) -> None:
+    """The close-down tracker of the Improvement Plan's phase 2 actions (seed 002), dated DEMO_TODAY."""
+    from etl.closedown import build_closedown
+
+    source = ctx.inputs / "closedown.xlsx"
+    if not source.exists():
+        source = BUNDLED_INPUTS / "closedown.xlsx"
+    path, actions = build_closedown(source, ctx.outputs, DEMO_TODAY)
+    ctx.say(f"   {len(actions)} actions closed down → {path}")
+    ctx.files.append(path)
+
+
+#: The programme report the demo builds (seed 000).
+DEMO_PROGRAMME = "Improvement Plan Phase 2"
+DEMO_PROGRAMME_PERIOD = Period(2023, 8)
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Prefilled templates and distribution lists", step_templates),
+    ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
+    ("Improvement Plan close-down tracker", step_closedown),
 ]
 
 

@@ -136,15 +136,7 @@ def write_portfolio(records: list[dict[str, object]], path: Path | str, created:
     Values are written as given (numbers as numbers, dates as dates, text as text), so a
     test or the example builder can also write the mistakes an officer might type.
     """
-    from etl.workbook import Column, atomic_workbook, print_setup, write_table
+    from etl.workbook import Column, write_list_workbook
 
     columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in HEADERS]
-    with atomic_workbook(path) as (workbook, formats):
-        properties: dict[str, object] = {"title": "Project portfolio"}
-        if created:
-            properties["created"] = created
-        workbook.set_properties(properties)
-        ws = workbook.add_worksheet(SHEET)
-        write_table(ws, formats, columns, records)
-        print_setup(ws, landscape=True)
-    return Path(path)
+    return write_list_workbook(path, SHEET, columns, records, "Project portfolio", created)

@@ -93,3 +93,20 @@ def direction_of_travel(current: str | None, previous: str | None) -> str | None
 def is_escalated(current: str | None, direction: str | None) -> bool:
     """Red, or moving towards red: listed for the Director for Resources and Performance."""
     return current == RED or direction == DOWN
+
+
+def median_rag(ratings) -> str | None:
+    """The median of some ratings on the five-point scale: a programme's suggested RAG.
+
+    Ratings may be typed variants (`G`, `amber/green`); blanks are ignored; a value that is
+    not a rating raises `ValueError`. The ratings are ordered best to worst (Green … Red)
+    and the middle one is taken. With an even count there are two middle ratings and the
+    rule is to take the WORSE of the two (closer to Red): a programme whose workstreams
+    are split between Green and Green/Amber is suggested as Green/Amber, never rounded up.
+    Ties need no rule (equal ratings are the same rating). No ratings give None.
+    """
+    ranks = sorted(rag_rank(r) for r in (normalise_rag(v) for v in ratings) if r is not None)
+    if not ranks:
+        return None
+    # For an odd count both indexes are the middle; for an even count, the later (worse) one.
+    return RAG_SCALE[ranks[len(ranks) // 2]]

@@ -111,6 +111,21 @@ class Formats:
             "bg_color": INPUT_FILL, "align": "center", "valign": "top", "bold": True, "border": 1,
             "border_color": "#BF9000", "locked": False,
         },
+        # etl/highlight.py and etl/closedown.py: Board papers with long narrative.
+        "paragraph": {"text_wrap": True, "valign": "top"},
+        "rag_large": {
+            "align": "center", "valign": "vcenter", "bold": True, "font_size": 12, "border": 2,
+            "border_color": NAVY,
+        },
+        "banner": {"bold": True, "italic": True, "font_color": "#7F6000", "bg_color": INPUT_FILL, "text_wrap": True,
+                   "valign": "vcenter", "border": 1, "border_color": "#BF9000"},
+        "total_label": {"bold": True, "valign": "top", "top": 2, "bottom": 1, "border_color": GRID},
+        "total_int": {"bold": True, "num_format": "#,##0", "valign": "top", "top": 2, "bottom": 1, "border_color": GRID},
+        # Soft fills for category rows (close-down destinations): wrapped, bordered text.
+        "soft_blue": {"bg_color": "#DDEBF7", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        "soft_green": {"bg_color": "#E2EFDA", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        "soft_peach": {"bg_color": "#FCE4D6", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        "soft_lilac": {"bg_color": "#E4DFEC", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
     }
 
     def __init__(self, workbook: Workbook):
@@ -286,3 +301,141 @@ def print_setup(
 def _escape_footer(text: str) -> str:
     # '&' starts a control code in headers and footers.
     return text.replace("&", "&&")
+
+
+# ----------------------------------------------------------------- long text and plain fills
+# (added for etl/highlight.py and etl/closedown.py)
+
+#: Row height (points) of one line of 10 pt Arial with wrapping, and Excel's maximum.
+LINE_HEIGHT = 12.75
+MAX_ROW_HEIGHT = 409.0
+#: The soft category fills, in the order categories are given them.
+SOFT_FILLS: tuple[str, ...] = ("soft_blue", "soft_green", "soft_peach", "soft_lilac")
+
+
+def wrapped_lines(text: object, width_chars: float) -> int:
+    """How many lines `text` takes when wrapped in a cell `width_chars` wide (a safe estimate).
+
+    xlsxwriter cannot measure text, and LibreOffice does not fit the height of rows written
+    with an explicit height, so pmo sets row heights itself from this count.
+    """
+    # Column width units are the width of a '0'; ordinary prose runs a little narrower,
+    # but words do not break mid-line: count one character per unit, a margin of ~10%.
+    per_line = max(1, int(width_chars))
+    lines = 0
+    for paragraph in str(text or "").split("\n"):
+        lines += max(1, math.ceil(len(paragraph.rstrip()) / per_line))
+    return lines
+
+
+def row_height(text: object, width_chars: float, minimum: float = LINE_HEIGHT) -> float:
+    """The row height that shows all of `text` wrapped at `width_chars` (capped at Excel's maximum)."""
+    return min(MAX_ROW_HEIGHT, max(minimum, wrapped_lines(text, width_chars) * LINE_HEIGHT + 3))
+
+
+def split_long_text(text: str, width_chars: float) -> list[str]:
+    """Pieces of `text`, each short enough for one row, split at paragraph, then sentence, then word ends."""
+    max_lines = int((MAX_ROW_HEIGHT - 3) // LINE_HEIGHT) - 1
+    pieces: list[str] = []
+    current = ""
+
+    def fits(candidate: str) -> bool:
+        return wrapped_lines(candidate, width_chars) <= max_lines
+
+    def units(paragraph: str) -> list[str]:
+        if fits(paragraph):
+            return [paragraph]
+        words, out, line = paragraph.split(" "), [], ""
+        for word in words:
+            trial = f"{line} {word}" if line else word
+            if line and not fits(trial):
+                out.append(line)
+                trial = word
+            line = trial
+        return out + ([line] if line else [])
+
+    for paragraph in str(text).split("\n"):
+        for unit in units(paragraph):
+            trial = f"{current}\n{unit}" if current else unit
+            if current and not fits(trial):
+                pieces.append(current)
+                trial = unit
+            current = trial
+    if current or not pieces:
+        pieces.append(current)
+    return pieces
+
+
+def write_long_text(
+    ws: Worksheet,
+    formats: Formats,
+    row: int,
+    first_col: int,
+    last_col: int,
+    text: object,
+    width_chars: float,
+    fmt: str = "wrap",
+) -> int:
+    """Write wrapped text across columns, over as many rows as it needs to print whole.
+
+    Each row is merged across the columns and given the height its text needs; text too
+    long for one row (Excel caps a row at 409 points) continues on the next. Text is
+    always written as text. Returns the next free row.
+    """
+    for piece in split_long_text("" if is_blank(text) else str(text), width_chars):
+        if last_col > first_col:
+            ws.merge_range(row, first_col, row, last_col, "", formats[fmt])
+        if piece:
+            ws.write_string(row, first_col, piece, formats[fmt])
+        else:
+            ws.write_blank(row, first_col, None, formats[fmt])
+        ws.set_row(row, row_height(piece, width_chars))
+        row += 1
+    return row
+
+
+def value_fill(formats: Formats, fill: str, font: str = "#000000", italic: bool = False):
+    """A conditional-format style that only sets fill and font colour (cached per workbook)."""
+    key = f"fill:{fill}:{font}:{italic}"
+    if key not in formats._cache:
+        formats._cache[key] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "italic": italic})
+    return formats._cache[key]
+
+
+#: Colour of a status that is not a rating, e.g. a workstream whose return is missing.
+MISSING_COLOURS: tuple[str, str] = ("#D9D9D9", "#404040")
+
+
+def add_value_format(
+    ws: Worksheet, formats: Formats, first_row: int, first_col: int, last_row: int, last_col: int,
+    value: str, colours: tuple[str, str] = MISSING_COLOURS,
+) -> None:
+    """Colour cells equal to `value` (e.g. "Missing") by a conditional format, like the RAG ones."""
+    ws.conditional_format(
+        first_row, first_col, last_row, last_col,
+        {"type": "cell", "criteria": "equal to", "value": f'"{value}"',
+         "format": value_fill(formats, colours[0], colours[1], italic=True)},
+    )
+
+
+def write_list_workbook(
+    path: Path | str,
+    sheet: str,
+    columns: Sequence[Column],
+    records: Iterable[dict[str, object]],
+    title: str,
+    created: dt.datetime | None = None,
+) -> Path:
+    """A one-sheet list workbook (an officer's input: portfolio, actions), written atomically.
+
+    `created` fixes the document's creation time so the bytes repeat from run to run.
+    """
+    with atomic_workbook(path) as (workbook, formats):
+        properties: dict[str, object] = {"title": title}
+        if created:
+            properties["created"] = created
+        workbook.set_properties(properties)
+        ws = workbook.add_worksheet(sheet)
+        write_table(ws, formats, columns, records)
+        print_setup(ws, landscape=True)
+    return Path(path)

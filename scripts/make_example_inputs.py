@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from etl.closedown import write_actions  # noqa: E402
 from etl.portfolio import write_portfolio  # noqa: E402
 
 # A fixed creation time keeps the bytes the same from run to run.
@@ -34,9 +35,18 @@ def portfolio_records(source: Path) -> list[dict[str, object]]:
     return [{h: (typed[h](v) if h in typed and v else (v or None)) for h, v in row.items()} for row in rows]
 
 
+def closedown_records(source: Path) -> list[dict[str, object]]:
+    """The example close-down actions (seed 002), blank cells as None, as typed in a workbook."""
+    with open(source, encoding="utf-8", newline="") as handle:
+        return [{h: (v or None) for h, v in row.items()} for row in csv.DictReader(handle)]
+
+
 def main() -> None:
     target = ROOT / "inputs" / "portfolio.xlsx"
     write_portfolio(portfolio_records(ROOT / "examples" / "portfolio.csv"), target, created=FIXED_TIME)
+    print(f"wrote {target.relative_to(ROOT)}")
+    target = ROOT / "inputs" / "closedown.xlsx"
+    write_actions(closedown_records(ROOT / "examples" / "closedown.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
 
 

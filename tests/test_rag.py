@@ -75,3 +75,44 @@ def test_no_direction_without_both_ratings():
 )
 def test_escalation(current, direction, escalate):
     assert is_escalated(current, direction) is escalate
+
+
+# ----------------------------------------------------------------- median_rag (programme RAG)
+
+from etl.rag import median_rag  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    "ratings, expected",
+    [
+        ([GREEN, GREEN, GREEN_AMBER, GREEN_AMBER, GREEN], GREEN),  # seed 000, August 2023
+        ([RED], RED),
+        ([GREEN, AMBER, RED], AMBER),
+        ([RED, GREEN, AMBER], AMBER),  # order does not matter
+        # Even counts: the worse of the two middle ratings.
+        ([GREEN, GREEN_AMBER], GREEN_AMBER),
+        ([GREEN, GREEN, GREEN_AMBER, GREEN_AMBER], GREEN_AMBER),
+        ([GREEN, GREEN, AMBER, RED], AMBER),
+        ([GREEN, AMBER_RED], AMBER_RED),
+        # Ties.
+        ([AMBER, AMBER, AMBER, AMBER], AMBER),
+        ([GREEN, AMBER, AMBER, RED], AMBER),
+        ([GREEN, GREEN, GREEN, RED], GREEN),
+        # Typed variants and blanks.
+        (["g", "A/G", None, " ", "green"], GREEN),
+        (["AR", "r"], RED),
+        ([], None),
+        ([None, ""], None),
+    ],
+)
+def test_median_rag(ratings, expected):
+    assert median_rag(ratings) == expected
+
+
+def test_median_rag_rejects_what_is_not_a_rating():
+    with pytest.raises(ValueError, match="'Blue' is not a RAG rating"):
+        median_rag([GREEN, "Blue"])
+
+
+def test_median_rag_accepts_any_iterable():
+    assert median_rag(r for r in (GREEN, RED, RED)) == RED
