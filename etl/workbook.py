@@ -111,6 +111,27 @@ class Formats:
             "bg_color": INPUT_FILL, "align": "center", "valign": "top", "bold": True, "border": 1,
             "border_color": "#BF9000", "locked": False,
         },
+        # etl/scorecard_report.py: the corporate performance report.
+        "wrap_bold": {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        "wrap_note": {
+            "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top", "border": 1,
+            "border_color": GRID,
+        },
+        "subsection": {
+            "bold": True, "font_size": 11, "font_color": NAVY, "bg_color": LIGHT, "valign": "vcenter",
+            "border": 1, "border_color": GRID,
+        },
+        "sparkline_cell": {"border": 1, "border_color": GRID},
+        # KPI figures keep the decimals they were typed with: figure[_pct][_signed]_<decimals>.
+        **{
+            f"figure{'_pct' if pct else ''}{'_signed' if signed else ''}_{places}": {
+                "num_format": (lambda f, s=signed: f"+{f};-{f};{f}" if s else f)(
+                    ("0" if pct else "#,##0") + ("." + "0" * places if places else "") + ("%" if pct else "")
+                ),
+                "valign": "top", "border": 1, "border_color": GRID,
+            }
+            for pct in (False, True) for signed in (False, True) for places in range(4)
+        },
     }
 
     def __init__(self, workbook: Workbook):
@@ -286,3 +307,41 @@ def print_setup(
 def _escape_footer(text: str) -> str:
     # '&' starts a control code in headers and footers.
     return text.replace("&", "&&")
+
+
+# ----------------------------------------------------------------------------- KPI figures and ratings
+# (etl/scorecard_report.py)
+
+#: Fill and font colour of a KPI that is tracked but not rated (Baseline, Contextual, In Development).
+KPI_STATUS_COLOURS: tuple[str, str] = ("#D9D9D9", "#404040")
+
+
+def figure_format(places: int, percent: bool = False, signed: bool = False) -> str:
+    """The name of the number format showing a KPI figure with this many decimals (0 to 3)."""
+    places = max(0, min(3, places))
+    return f"figure{'_pct' if percent else ''}{'_signed' if signed else ''}_{places}"
+
+
+def add_kpi_rating_formats(
+    ws: Worksheet, formats: Formats, first_row: int, first_col: int, last_row: int, last_col: int,
+    statuses: Sequence[str] = (),
+) -> None:
+    """Colour KPI ratings (Blue, Green, Amber, Red) in a range, and the non-rated statuses grey."""
+    add_rag_formats(ws, formats, first_row, first_col, last_row, last_col, KPI_RATINGS)
+    if "kpi_status" not in formats._cache:
+        fill, font = KPI_STATUS_COLOURS
+        formats._cache["kpi_status"] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "italic": True})
+    for status in statuses:
+        ws.conditional_format(
+            first_row, first_col, last_row, last_col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{status}"', "format": formats._cache["kpi_status"]},
+        )
+
+
+def add_trend_sparkline(ws: Worksheet, row: int, col: int, data_range: str) -> None:
+    """A line sparkline of a KPI's history with its last point marked (Excel only: LibreOffice
+    does not draw sparklines, so the cell holds nothing else)."""
+    ws.add_sparkline(row, col, {
+        "range": data_range, "type": "line", "series_color": NAVY, "last_point": True,
+        "markers": False, "line_weight": 1.25,
+    })

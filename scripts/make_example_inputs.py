@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.portfolio import write_portfolio  # noqa: E402
+from etl.scorecard import write_kpis  # noqa: E402
 
 # A fixed creation time keeps the bytes the same from run to run.
 FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
@@ -34,9 +35,18 @@ def portfolio_records(source: Path) -> list[dict[str, object]]:
     return [{h: (typed[h](v) if h in typed and v else (v or None)) for h, v in row.items()} for row in rows]
 
 
+def kpi_records(source: Path) -> list[dict[str, object]]:
+    """The example KPIs' rows as text (figures such as `62.60%` become numbers when written)."""
+    with open(source, encoding="utf-8", newline="") as handle:
+        return [{h: (v or None) for h, v in row.items()} for row in csv.DictReader(handle)]
+
+
 def main() -> None:
     target = ROOT / "inputs" / "portfolio.xlsx"
     write_portfolio(portfolio_records(ROOT / "examples" / "portfolio.csv"), target, created=FIXED_TIME)
+    print(f"wrote {target.relative_to(ROOT)}")
+    target = ROOT / "inputs" / "kpis.xlsx"
+    write_kpis(kpi_records(ROOT / "examples" / "kpis.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
 
 
