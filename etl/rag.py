@@ -97,9 +97,8 @@ def is_escalated(current: str | None, direction: str | None) -> bool:
 
 # ----------------------------------------------------------------------------- KPI rules
 # Seed 004, Appendix 5, as decided in DESIGN.md ("KPI RAG"). Figures are compared as exact
-# rationals made from the decimal a person typed (`repr` of a float is the shortest decimal
-# that reads back as the same float), so 90 against a target of 100 is exactly 10% off:
-# Amber, never Red by a rounding hair.
+# rationals made from the decimal a person typed (a float read to 12 significant digits),
+# so 90 against a target of 100 is exactly 10% off: Amber, never Red by a rounding hair.
 
 from fractions import Fraction  # noqa: E402
 from decimal import Decimal  # noqa: E402
@@ -148,7 +147,8 @@ def exact(value: float | int | Decimal | Fraction | str) -> Fraction:
     if isinstance(value, Fraction):
         return value
     if isinstance(value, float):
-        return Fraction(Decimal(repr(value)))
+        # 12 significant digits drop the noise of arithmetic such as 9.03 / 100 (a typed "9.03%").
+        return Fraction(Decimal(f"{value:.12g}"))
     return Fraction(Decimal(str(value)))
 
 

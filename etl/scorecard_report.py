@@ -58,7 +58,7 @@ def decimals(value: float | None, percent: bool) -> int:
     """Decimal places a figure was typed with (as a percentage when it is one)."""
     if value is None or not math.isfinite(value):
         return 0
-    shown = Decimal(repr(value)) * (100 if percent else 1)
+    shown = Decimal(rag.exact(value).numerator) / Decimal(rag.exact(value).denominator) * (100 if percent else 1)
     return max(0, -shown.normalize().as_tuple().exponent)
 
 
@@ -104,19 +104,20 @@ RED_COLUMNS = (_PERSPECTIVE, _METRIC, _OWNER, _COMMITTEE, _IMPROVE, _PREVIOUS, _
                _RAG_DIRECTION, _RAG_TARGET, _ACTIONS)
 DASHBOARD_COLUMNS = (_PERSPECTIVE, _OBJECTIVE, _METRIC, _OWNER, _LATEST, _IMPROVE, _PREVIOUS, _CURRENT, _TARGET,
                      _TRAVEL, _RAG_DIRECTION, _RAG_TARGET)
-EXCEPTION_COLUMNS = tuple(c for c in RED_COLUMNS if c is not _COMMITTEE)
+# The exception list under a committee's dashboard shares its columns, so widths line up.
+EXCEPTION_COLUMNS = DASHBOARD_COLUMNS + (_ACTIONS,)
 
 _FORMAT_OF_KIND = {"bold": "wrap_bold", "actions": "input_wrap", "trend": "sparkline_cell"}
 _LINE_HEIGHT = 12.75  # points per line of 10pt Arial
 
 
 def row_height(texts: Sequence[tuple[object, float]], minimum: int = 1) -> float:
-    """A row tall enough for its wrapped text: (text, column width) pairs, about 1.1
-    characters per unit of width (Excel does not grow rows written by a program)."""
+    """A row tall enough for its wrapped text: (text, column width) pairs, about
+    1.2 characters per unit of width (Excel does not grow rows written by a program)."""
     lines = minimum
     for text, width in texts:
         if isinstance(text, str) and text:
-            per_line = max(1, int(width * 1.1))
+            per_line = max(1, int(width * 1.2))
             lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n")))
     return lines * _LINE_HEIGHT + 3
 
@@ -143,7 +144,7 @@ class _Writer:
     def header(self, ws: Worksheet, row: int, columns: Sequence[_Col]) -> None:
         for index, column in enumerate(columns):
             ws.write_string(row, index, column.header, self.formats["header"])
-        ws.set_row(row, 40)
+        ws.set_row(row, 54)
 
     def kpi_row(self, ws: Worksheet, row: int, columns: Sequence[_Col], s: ScoredKpi,
                 blank: Sequence[_Col] = ()) -> None:
@@ -272,7 +273,7 @@ def _committee_sheet(w: _Writer, committee: str, scored: Sequence[ScoredKpi]) ->
     title = committee_title(committee)
     ws = w.sheet(
         committee_sheet_name(committee), f"{title}: Thematic Performance Report — {w.period.label}",
-        f"The KPIs scrutinised by the {title}, and the exception report of its Red KPIs.", DASHBOARD_COLUMNS,
+        f"The KPIs scrutinised by the {title}, and the exception report of its Red KPIs.", EXCEPTION_COLUMNS,
     )
     ws.write_string(3, 0, "KPI dashboard", w.formats["bold"])
     row = w.table(ws, 4, DASHBOARD_COLUMNS, mine, f"No KPI is assigned to the {title}.")
