@@ -115,6 +115,13 @@ def _percent_rows_from_formats(path: Path, letters: dict[str, str]) -> set[int]:
         book.close()
 
 
+def _figure(value: object) -> float | None:
+    """A typed figure as the float nearest the decimal typed (`11.70%` is 0.117, where
+    `parse_number`'s division by 100 gives 0.11699999999999999)."""
+    number = values.parse_number(value)
+    return None if number is None else float(rag.exact(number))
+
+
 def load_kpis(path: Path | str) -> list[Kpi]:
     """The validated KPIs, in the sheet's order; `KpiError` naming every bad cell otherwise."""
     import pandera.pandas as pa
@@ -144,9 +151,9 @@ def load_kpis(path: Path | str) -> list[Kpi]:
                 **text,
                 latest_data=_latest_data_text(record["latest_data"]),
                 direction=rag.normalise_direction(record["direction"]),
-                previous=values.parse_number(record["previous"]),
-                current=values.parse_number(record["current"]),
-                target=values.parse_number(record["target"]),
+                previous=_figure(record["previous"]),
+                current=_figure(record["current"]),
+                target=_figure(record["target"]),
                 status=normalise_status(record["status"]),
                 committee=normalise_committee(record["committee"]),
                 percent=typed_percent or int(number) in formatted,

@@ -343,5 +343,5 @@ def add_trend_sparkline(ws: Worksheet, row: int, col: int, data_range: str) -> N
     does not draw sparklines, so the cell holds nothing else)."""
     ws.add_sparkline(row, col, {
         "range": data_range, "type": "line", "series_color": NAVY, "last_point": True,
-        "markers": False, "line_weight": 1.25,
+        "markers": False, "weight": 1.25,
     })
