@@ -25,7 +25,7 @@ from etl.config import Settings
 from etl.periods import Period
 from etl.scorecard import ComplexProject, ScoredKpi
 from etl.workbook import (
-    Formats, add_kpi_rating_formats, add_rag_formats, add_trend_sparkline, atomic_workbook, figure_format,
+    Formats, add_kpi_rating_formats, add_rag_formats, add_trend_sparklines, atomic_workbook, figure_format,
     print_setup, write_value,
 )
 from schemas.kpi import COMMITTEES
@@ -84,7 +84,7 @@ _INDICATOR = _Col("Indicator of Progress", "wrap", 20, lambda s: s.kpi.indicator
 _PERSPECTIVE = _Col("Scorecard Perspective", "wrap", 18, lambda s: s.kpi.perspective)
 _METRIC = _Col("Metric", "wrap", 46, lambda s: s.kpi.metric)
 _OWNER = _Col("Ownership", "centre", 10, lambda s: s.kpi.ownership)
-_COMMITTEE = _Col("Committee", "wrap", 16, lambda s: s.kpi.committee)
+_COMMITTEE = _Col("Committee", "wrap", 22, lambda s: s.kpi.committee)
 _FREQUENCY = _Col("Reporting Period", "centre", 10, lambda s: s.kpi.reporting_period)
 _LATEST = _Col("Date of Latest Available Data", "centre", 11, lambda s: s.kpi.latest_data)
 _IMPROVE = _Col("Direction for Improvement", "arrow", 11, lambda s: s.kpi.direction)
@@ -130,6 +130,7 @@ class _Writer:
         self.formats = formats
         self.period = period
         self.trend_ranges = trend_ranges
+        self.sparklines: list[tuple[tuple[int, int], str]] = []  # drawn once per sheet by `draw_sparklines`
 
     def sheet(self, name: str, title: str, subtitle: str, columns: Sequence[_Col]) -> Worksheet:
         ws = self.workbook.add_worksheet(name)
@@ -160,11 +161,15 @@ class _Writer:
                 value, name = value
             write_value(ws, row, index, value, self.formats[name])
             if column.kind == "trend" and s.kpi.metric in self.trend_ranges:
-                add_trend_sparkline(ws, row, index, self.trend_ranges[s.kpi.metric])
+                self.sparklines.append(((row, index), self.trend_ranges[s.kpi.metric]))
             if column.kind == "figure" and column is _PREVIOUS and s.previous_from_history:
                 ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record for "
                                              f"{s.history[-2][0]}.", {"x_scale": 1.5})
         ws.set_row(row, row_height([(c.value(s), c.width) for c in columns if c.kind in ("wrap", "bold")]))
+
+    def draw_sparklines(self, ws: Worksheet) -> None:
+        add_trend_sparklines(ws, [cell for cell, _ in self.sparklines], [r for _, r in self.sparklines])
+        self.sparklines = []
 
     def colour(self, ws: Worksheet, first_row: int, last_row: int, columns: Sequence[_Col]) -> None:
         for index, column in enumerate(columns):
@@ -249,6 +254,7 @@ def _scorecard_sheet(w: _Writer, scored: Sequence[ScoredKpi], authority: str) ->
             w.kpi_row(ws, row, columns, s, blank)
             row += 1
     w.colour(ws, first_data, row - 1, columns)
+    w.draw_sparklines(ws)
     ws.freeze_panes(header_row + 1, 3)
     ws.write_string(row + 1, 0, "Trend: each KPI's figures for the periods on record (Excel draws the sparkline).",
                     w.formats["note"])
@@ -293,7 +299,7 @@ _COMPLEX_COLUMNS: tuple[tuple[str, str, float, Callable[[ComplexProject], object
     ("Outcomes and Impacts", "wrap", 30, lambda p: p.outcomes),
     ("Number 1 risk", "wrap", 30, lambda p: p.top_risk),
     ("Mitigation", "wrap", 30, lambda p: p.mitigation),
-    ("Return for", "centre", 10, lambda p: Period.parse(p.return_period).label if p.return_period else None),
+    ("Return for", "centre", 15, lambda p: Period.parse(p.return_period).label if p.return_period else None),
 )
 
 
