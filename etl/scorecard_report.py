@@ -362,7 +362,7 @@ def _key_sheet(w: _Writer) -> None:
         else:
             add_rag_formats(ws, f, first, 0, last, 0)
         row = last + 2
-    print_setup(ws, landscape=False, repeat_rows=None, period=w.period.label)
+    print_setup(ws, repeat_rows=None, period=w.period.label)
 
 
 def write_report(

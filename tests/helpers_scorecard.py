@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from conftest import ROOT
+from conftest import ROOT, write_rows_csv
 from etl.examples import load_example_returns
 from etl.store import Store
 from helpers_store import store_return
@@ -33,12 +33,8 @@ def published_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def write_kpi_csv(rows: list[dict[str, str]], path: Path) -> Path:
-    with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+#: Write KPI rows to a CSV, as an officer exporting from Excel would (same as for a portfolio).
+write_kpi_csv = write_rows_csv
 
 
 def store_example_returns(
