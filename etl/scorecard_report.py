@@ -165,7 +165,9 @@ class _Writer:
             if column.kind == "figure" and column is _PREVIOUS and s.previous_from_history:
                 ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record for "
                                              f"{s.history[-2][0]}.", {"x_scale": 1.5})
-        ws.set_row(row, row_height([(c.value(s), c.width) for c in columns if c.kind in ("wrap", "bold")]))
+        # Bold text is wider: count its column as narrower.
+        ws.set_row(row, row_height([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
+                                    for c in columns if c.kind in ("wrap", "bold") and c not in blank]))
 
     def draw_sparklines(self, ws: Worksheet) -> None:
         add_trend_sparklines(ws, [cell for cell, _ in self.sparklines], [r for _, r in self.sparklines])
@@ -256,8 +258,8 @@ def _scorecard_sheet(w: _Writer, scored: Sequence[ScoredKpi], authority: str) ->
     w.colour(ws, first_data, row - 1, columns)
     w.draw_sparklines(ws)
     ws.freeze_panes(header_row + 1, 3)
-    ws.write_string(row + 1, 0, "Trend: each KPI's figures for the periods on record (Excel draws the sparkline).",
-                    w.formats["note"])
+    ws.merge_range(row + 1, 0, row + 1, len(columns) - 1,
+                   "Trend: each KPI's figures for the periods on record (Excel draws the sparkline).", w.formats["note"])
     print_setup(ws, repeat_rows=(header_row, header_row), period=w.period.label)
 
 
