@@ -187,5 +187,31 @@ def closedown(file, outputs, built) -> None:
     click.echo(f"Wrote {path}")
 
 
+@main.command()
+@period_option()
+@common_options
+@click.option("--kpis", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio, for the Most Complex projects. [default: <inputs>/portfolio.xlsx]")
+@reports_errors
+def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
+    """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
+    committee reports and the Most Complex projects; record the KPI values in the store."""
+    from etl.scorecard import build_scorecard
+
+    kpis = kpis or inputs / "kpis.xlsx"
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    for path, what, option in ((kpis, "KPI sheet", "--kpis"), (portfolio, "portfolio", "--portfolio")):
+        if not path.exists():
+            raise ConfigError(f"{path}: {what} not found (put it there, or pass {option})")
+    run = build_scorecard(kpis, period, db, portfolio, outputs, _settings(inputs))
+    counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
+    click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    received = sum(1 for p in run.projects if p.return_period)
+    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
+    click.echo(f"KPI values recorded in {db}; report: {run.path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

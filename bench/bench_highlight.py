@@ -35,7 +35,7 @@ from etl.portfolio import load_portfolio, write_portfolio  # noqa: E402
 from etl.store import Store  # noqa: E402
 from etl.templates import Answers  # noqa: E402
 from helpers_store import store_return  # noqa: E402
-from scripts.make_example_inputs import closedown_records, portfolio_records  # noqa: E402
+from scripts.make_example_inputs import portfolio_records, text_records  # noqa: E402
 
 PERIOD = Period(2023, 8)
 PROGRAMME = "Bench Programme"
@@ -67,7 +67,7 @@ def fill(tmp: Path, n: int) -> tuple[Path, Path]:
 
 
 def actions(tmp: Path, n: int) -> Path:
-    base = closedown_records(ROOT / "examples" / "closedown.csv")
+    base = text_records(ROOT / "examples" / "closedown.csv")
     records = []
     for i in range(n):
         record = dict(base[i % len(base)])

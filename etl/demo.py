@@ -101,9 +101,26 @@ DEMO_PROGRAMME = "Improvement Plan Phase 2"
 DEMO_PROGRAMME_PERIOD = Period(2023, 8)
 
 
+def step_scorecard(ctx: DemoContext) -> None:
+    """The corporate performance report for the demo month, from the example KPIs and the store."""
+    from etl.scorecard import build_scorecard
+
+    kpis = ctx.inputs / "kpis.xlsx"
+    if not kpis.exists():
+        kpis = BUNDLED_INPUTS / "kpis.xlsx"
+    run = build_scorecard(kpis, DEMO_PERIOD, ctx.store_path, ctx.inputs / "portfolio.xlsx", ctx.outputs, ctx.settings)
+    received = sum(1 for p in run.projects if p.return_period)
+    ctx.say(
+        f"   {DEMO_PERIOD}: {len(run.scored)} KPIs, {len(run.red)} Red; {len(run.projects)} Most Complex projects "
+        f"({received} with a return) → {run.path}"
+    )
+    ctx.files.append(run.path)
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Prefilled templates and distribution lists", step_templates),
+    ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),
 ]

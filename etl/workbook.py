@@ -15,9 +15,10 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -126,6 +127,27 @@ class Formats:
         "soft_green": {"bg_color": "#E2EFDA", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
         "soft_peach": {"bg_color": "#FCE4D6", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
         "soft_lilac": {"bg_color": "#E4DFEC", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        # etl/scorecard_report.py: the corporate performance report.
+        "wrap_bold": {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
+        "wrap_note": {
+            "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top", "border": 1,
+            "border_color": GRID,
+        },
+        "subsection": {
+            "bold": True, "font_size": 11, "font_color": NAVY, "bg_color": LIGHT, "valign": "vcenter",
+            "border": 1, "border_color": GRID,
+        },
+        "sparkline_cell": {"border": 1, "border_color": GRID},
+        # KPI figures keep the decimals they were typed with: figure[_pct][_signed]_<decimals>.
+        **{
+            f"figure{'_pct' if pct else ''}{'_signed' if signed else ''}_{places}": {
+                "num_format": (lambda f, s=signed: f"+{f};-{f};{f}" if s else f)(
+                    ("0" if pct else "#,##0") + ("." + "0" * places if places else "") + ("%" if pct else "")
+                ),
+                "valign": "top", "border": 1, "border_color": GRID,
+            }
+            for pct in (False, True) for signed in (False, True) for places in range(4)
+        },
     }
 
     def __init__(self, workbook: Workbook):
@@ -425,10 +447,12 @@ def write_list_workbook(
     records: Iterable[dict[str, object]],
     title: str,
     created: dt.datetime | None = None,
+    finish: Callable[[Worksheet, Formats], None] | None = None,
 ) -> Path:
-    """A one-sheet list workbook (an officer's input: portfolio, actions), written atomically.
+    """A one-sheet list workbook (an officer's input: portfolio, actions, KPIs), written atomically.
 
-    `created` fixes the document's creation time so the bytes repeat from run to run.
+    `created` fixes the document's creation time so the bytes repeat from run to run;
+    `finish` may rewrite cells after the table is written (e.g. give some a special format).
     """
     with atomic_workbook(path) as (workbook, formats):
         properties: dict[str, object] = {"title": title}
@@ -437,5 +461,48 @@ def write_list_workbook(
         workbook.set_properties(properties)
         ws = workbook.add_worksheet(sheet)
         write_table(ws, formats, columns, records)
+        if finish is not None:
+            finish(ws, formats)
         print_setup(ws, landscape=True)
     return Path(path)
+
+
+# ----------------------------------------------------------------------------- KPI figures and ratings
+# (etl/scorecard_report.py)
+
+#: Fill and font colour of a KPI that is tracked but not rated (Baseline, Contextual, In Development).
+KPI_STATUS_COLOURS: tuple[str, str] = ("#D9D9D9", "#404040")
+
+
+def figure_format(places: int, percent: bool = False, signed: bool = False) -> str:
+    """The name of the number format showing a KPI figure with this many decimals (0 to 3)."""
+    places = max(0, min(3, places))
+    return f"figure{'_pct' if percent else ''}{'_signed' if signed else ''}_{places}"
+
+
+def add_kpi_rating_formats(
+    ws: Worksheet, formats: Formats, first_row: int, first_col: int, last_row: int, last_col: int,
+    statuses: Sequence[str] = (),
+) -> None:
+    """Colour KPI ratings (Blue, Green, Amber, Red) in a range, and the non-rated statuses grey."""
+    add_rag_formats(ws, formats, first_row, first_col, last_row, last_col, KPI_RATINGS)
+    if "kpi_status" not in formats._cache:
+        fill, font = KPI_STATUS_COLOURS
+        formats._cache["kpi_status"] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "italic": True})
+    for status in statuses:
+        ws.conditional_format(
+            first_row, first_col, last_row, last_col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{status}"', "format": formats._cache["kpi_status"]},
+        )
+
+
+def add_trend_sparklines(ws: Worksheet, cells: Sequence[tuple[int, int]], data_ranges: Sequence[str]) -> None:
+    """Line sparklines of KPI histories, last point marked, one per (row, col) cell, drawn from
+    the matching range. Excel only: LibreOffice does not draw them, so the cells hold nothing
+    else. One group for all, because xlsxwriter styles each group afresh (1,000 groups: ~1 s)."""
+    if not cells:
+        return
+    ws.add_sparkline(cells[0][0], cells[0][1], {
+        "location": [xl_rowcol_to_cell(row, col) for row, col in cells], "range": list(data_ranges),
+        "type": "line", "series_color": NAVY, "last_point": True, "markers": False, "weight": 1.25,
+    })

@@ -17,6 +17,7 @@ sys.path.insert(0, str(ROOT))
 
 from etl.closedown import write_actions  # noqa: E402
 from etl.portfolio import write_portfolio  # noqa: E402
+from etl.scorecard import write_kpis  # noqa: E402
 
 # A fixed creation time keeps the bytes the same from run to run.
 FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
@@ -35,8 +36,9 @@ def portfolio_records(source: Path) -> list[dict[str, object]]:
     return [{h: (typed[h](v) if h in typed and v else (v or None)) for h, v in row.items()} for row in rows]
 
 
-def closedown_records(source: Path) -> list[dict[str, object]]:
-    """The example close-down actions (seed 002), blank cells as None, as typed in a workbook."""
+def text_records(source: Path) -> list[dict[str, object]]:
+    """A source's rows as text, blank cells as None (the close-down actions of seed 002; the
+    KPIs, whose figures such as `62.60%` become numbers when written)."""
     with open(source, encoding="utf-8", newline="") as handle:
         return [{h: (v or None) for h, v in row.items()} for row in csv.DictReader(handle)]
 
@@ -46,7 +48,10 @@ def main() -> None:
     write_portfolio(portfolio_records(ROOT / "examples" / "portfolio.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
     target = ROOT / "inputs" / "closedown.xlsx"
-    write_actions(closedown_records(ROOT / "examples" / "closedown.csv"), target, created=FIXED_TIME)
+    write_actions(text_records(ROOT / "examples" / "closedown.csv"), target, created=FIXED_TIME)
+    print(f"wrote {target.relative_to(ROOT)}")
+    target = ROOT / "inputs" / "kpis.xlsx"
+    write_kpis(text_records(ROOT / "examples" / "kpis.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
 
 

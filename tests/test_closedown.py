@@ -200,9 +200,9 @@ def test_text_is_written_as_text(tmp_path):
 
 
 def test_example_workbook_matches_its_source(tmp_path):
-    from scripts.make_example_inputs import FIXED_TIME, closedown_records
+    from scripts.make_example_inputs import FIXED_TIME, text_records
 
-    rebuilt = write_actions(closedown_records(EXAMPLE_CSV), tmp_path / "c.xlsx", created=FIXED_TIME)
+    rebuilt = write_actions(text_records(EXAMPLE_CSV), tmp_path / "c.xlsx", created=FIXED_TIME)
     assert rebuilt.read_bytes() == EXAMPLE_XLSX.read_bytes(), "run scripts/make_example_inputs.py"
 
 

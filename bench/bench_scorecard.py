@@ -1,0 +1,84 @@
+"""Benchmark: the corporate performance report for 1,000 KPIs with 12 periods of history.
+
+    .venv/bin/python bench/bench_scorecard.py [--kpis 1000] [--history 12] [--rounds 5]
+
+Builds a KPI workbook of N KPIs from the bundled September 2023 example (metrics made
+unique, spread over the committees), fills a store with their values for the 12 months
+before the report (so every KPI has a sparkline), then times the whole `pmo scorecard`
+work: loading and validating the sheet and the portfolio, reading history, rating, writing
+the workbook and recording the period's values. Prints the median of the rounds and the
+peak memory (RSS) of the process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from etl.periods import Period  # noqa: E402
+from etl.scorecard import build_scorecard, record_kpi_values, score_kpis, load_kpis, write_kpis  # noqa: E402
+from etl.store import Store  # noqa: E402
+from schemas.kpi import COMMITTEES  # noqa: E402
+from scripts.make_example_inputs import text_records  # noqa: E402
+
+PERIOD = Period(2024, 12)
+
+
+def build_kpis(n: int, path: Path) -> Path:
+    base = text_records(ROOT / "examples" / "kpis.csv")
+    records = []
+    for i in range(n):
+        record = dict(base[i % len(base)])
+        record["Metric"] = f"{record['Metric']} ({i + 1})"
+        record["Committee"] = COMMITTEES[i % len(COMMITTEES)] if i % 5 else None
+        records.append(record)
+    return write_kpis(records, path)
+
+
+def fill_history(kpis_path: Path, db: Path, months: int) -> None:
+    kpis = load_kpis(kpis_path)
+    with Store(db) as store:
+        for back in range(months, 0, -1):
+            period = PERIOD.shift(-back)
+            scored = score_kpis(kpis, period)
+            record_kpi_values(store, period, scored)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kpis", type=int, default=1000)
+    parser.add_argument("--history", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        kpis = build_kpis(args.kpis, tmp_path / "kpis.xlsx")
+        db = tmp_path / "pmo.db"
+        fill_history(kpis, db, args.history)
+        timings = []
+        for round_number in range(args.rounds):
+            start = time.perf_counter()
+            run = build_scorecard(kpis, PERIOD, db, ROOT / "inputs" / "portfolio.xlsx", tmp_path / f"out{round_number}")
+            timings.append(time.perf_counter() - start)
+            assert len(run.scored) == args.kpis and all(s.has_trend for s in run.scored)
+        size = run.path.stat().st_size
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    median = statistics.median(timings)
+    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(f"report: {args.kpis} KPIs, {args.history} earlier periods of history each, {len(run.red)} Red; "
+          f"{size / 1024:.0f} KB")
+    print(f"rounds: {', '.join(f'{t:.2f} s' for t in timings)}; median {median:.2f} s; peak RSS {peak_mb:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The corporate performance report opens in LibreOffice Calc (headless) and prints every sheet."""
+
+from conftest import EXAMPLE_PORTFOLIO_XLSX
+from etl.periods import Period
+from etl.portfolio import load_portfolio
+from etl.scorecard import build_scorecard
+from etl.store import Store
+from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
+from helpers_scorecard import EXAMPLE_KPIS_XLSX, kpi_rows, store_example_returns, write_kpi_csv
+
+
+def test_report_with_history_and_returns_converts_in_libreoffice(tmp_path):
+    db = tmp_path / "pmo.db"
+    june = kpi_rows()
+    for row in june:
+        row["Current Period Performance"], row["Previous Period Performance"] = row["Previous Period Performance"], ""
+    build_scorecard(write_kpi_csv(june, tmp_path / "june.csv"), Period(2023, 6), db, EXAMPLE_PORTFOLIO_XLSX, tmp_path)
+    with Store(db) as store:
+        store_example_returns(store, load_portfolio(EXAMPLE_PORTFOLIO_XLSX), tmp_path / "returns",
+                              projects=("CPCA-001", "CPCA-002", "CPCA-003", "CPCA-004", "CPCA-005", "CPCA-006"))
+    report = build_scorecard(EXAMPLE_KPIS_XLSX, Period(2023, 9), db, EXAMPLE_PORTFOLIO_XLSX, tmp_path).path
+
+    pdf = convert_to_pdf(report, tmp_path / "pdf")
+    text = pdf_text(pdf)
+    for expected in (
+        "Balanced Scorecard of Corporate Key Performance Indicators", "Red KPIs: exception report",
+        "Skills and Employment Committee: Thematic Performance Report", "Business Board: Thematic",
+        "Most Complex Programmes and Projects", "Peterborough Station Quarter", "No return received",
+        "RAG rating compared to Target", "Period September 2023",
+    ):
+        assert expected in " ".join(text.split()), expected
+    assert "Metric" in text and "2023-06" not in text  # the hidden trend data sheet is not printed
+    assert 8 <= pdf_pages(pdf) <= 14
