@@ -132,5 +132,130 @@ def demo(db, inputs, outputs) -> None:
     click.secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
 
 
+def mail_options(func):
+    """Where the emails go: --dry-run, --eml DIR, or an SMTP server; and --resend."""
+    options = [
+        click.option("--resend", is_flag=True, help="Send again what was already sent (normally skipped)."),
+        click.option("--smtp-user", envvar="PMO_SMTP_USER", default=None, metavar="USER",
+                     help="Log in as this user; the password is read ONLY from the environment variable "
+                          "PMO_SMTP_PASSWORD. Also set by PMO_SMTP_USER."),
+        click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS from the start (usually port 465)."),
+        click.option("--starttls", "security", flag_value="starttls",
+                     help="Upgrade the connection with STARTTLS (usually port 587; Office 365)."),
+        click.option("--smtp-port", type=int, envvar="PMO_SMTP_PORT", default=None, metavar="PORT",
+                     help="[default: 465 with --ssl, 587 with --starttls, else 25] Also set by PMO_SMTP_PORT."),
+        click.option("--smtp-host", envvar="PMO_SMTP_HOST", default=None, metavar="HOST",
+                     help="Send through this SMTP server. Also set by PMO_SMTP_HOST."),
+        click.option("--eml", "eml", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+                     help="Write each email as an .eml draft in DIR instead of sending (open in Outlook or Thunderbird)."),
+        click.option("--dry-run", is_flag=True, help="Show what would be sent; send, write and record nothing."),
+    ]
+    for option in options:
+        func = option(func)
+    return func
+
+
+def _mail(make_plan, db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings) -> None:
+    """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
+    summary; exit 1 if any failed."""
+    from etl.distribute import choose_transport, deliver, describe, pending
+    from etl.store import Store
+
+    transport = choose_transport(dry_run, eml, smtp_host, smtp_port, security, smtp_user)
+    # A dry run must not even create the store; one that does not exist yet has sent nothing.
+    with Store(db if db.exists() or not dry_run else ":memory:") as store:
+        plan = make_plan(store)
+        for note in plan.notes:
+            click.secho(f"Note: {note}", fg="yellow", err=True)
+        to_go, skipped = pending(plan, store, resend)
+        for outcome in skipped:
+            click.echo(describe(outcome))
+        outcomes = deliver(to_go, transport, store, settings, on_outcome=lambda o: click.echo(describe(o)))
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("sent", "draft", "failed")}
+    done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
+        f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
+    click.echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
+               f"{len(skipped)} already sent")
+    if skipped and not resend:
+        click.echo("Already-sent emails were skipped; use --resend to send them again.")
+    if counts["failed"]:
+        click.secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@period_option()
+@common_options
+@mail_options
+@reports_errors
+def send(period, db, inputs, outputs, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend) -> None:
+    """Email each template on the period's distribution list to its project manager,
+    copying the internal representative (after `pmo templates`)."""
+    from etl.distribute import plan_send
+
+    settings = _settings(inputs)
+    _mail(lambda store: plan_send(outputs, period, settings, inputs),
+          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+
+
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
+    import datetime as dt
+
+    from etl.values import parse_date
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    if not portfolio.exists():
+        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    return portfolio
+
+
+@main.command()
+@period_option()
+@common_options
+@click.option("--as-of", callback=_as_of, default=None, metavar="DATE", help="Chase as on this date. [default: today]")
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@mail_options
+@reports_errors
+def chase(period, db, inputs, outputs, as_of, portfolio, dry_run, eml, smtp_host, smtp_port, security, smtp_user,
+          resend) -> None:
+    """Remind every project whose return is missing after its due date, copying the internal
+    representative and, once long overdue, the escalation address (settings)."""
+    from etl.distribute import plan_chase
+
+    settings = _settings(inputs)
+    path = _portfolio_path(inputs, portfolio)
+    _mail(lambda store: plan_chase(path, store, period, as_of, settings, inputs, outputs),
+          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+
+
+@main.command()
+@period_option()
+@common_options
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@mail_options
+@reports_errors
+def feedback(period, db, inputs, outputs, portfolio, dry_run, eml, smtp_host, smtp_port, security, smtp_user,
+             resend) -> None:
+    """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
+    with their file attached back."""
+    from etl.distribute import plan_feedback
+
+    settings = _settings(inputs)
+    path = _portfolio_path(inputs, portfolio)
+    _mail(lambda store: plan_feedback(path, store, period, settings, inputs),
+          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
