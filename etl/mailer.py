@@ -209,7 +209,10 @@ class SmtpServer:
             self.smtp = None
 
     def deliver(self, message: EmailMessage, file_stem: str) -> str:
-        """Send one message; returns a warning when some (not all) recipients were refused."""
+        """Send one message; returns a warning when a copy (Cc) address was refused.
+
+        A refused To address fails the message even when the copies went.
+        """
         if self.down:
             raise MessageFailed(f"not sent: {self.down}")
         if self.smtp is None:
@@ -232,9 +235,15 @@ class SmtpServer:
         except smtplib.SMTPException as exc:
             self._reset()
             raise MessageFailed(self._text(exc)) from None
-        if refused:
-            return "; ".join(f"{addr} refused: {code} {msg.decode('utf-8', 'replace')}" for addr, (code, msg) in refused.items())
-        return ""
+        if not refused:
+            return ""
+        reasons = "; ".join(f"{addr} refused: {code} {' '.join(msg.decode('utf-8', 'replace').split())}"
+                            for addr, (code, msg) in refused.items())
+        addressed = {a.addr_spec.lower() for a in message["To"].addresses}
+        if addressed & {addr.lower() for addr in refused}:
+            # The copies went, but the person it is for did not get it: that is a failure.
+            raise MessageFailed(f"{reasons} (copies went to the other recipients)")
+        return reasons
 
     def _reset(self) -> None:
         """After a refused message, clear the transaction so the next one starts clean."""
