@@ -132,15 +132,29 @@ def demo(db, inputs, outputs) -> None:
     click.secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
 
 
+_MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
+
+
 def mail_options(func):
-    """Where the emails go: --dry-run, --eml DIR, or an SMTP server; and --resend."""
+    """Where the emails go: --dry-run, --eml DIR, or an SMTP server; and --resend.
+
+    The command receives them together as one `mail` dict.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        mail = {name: kwargs.pop(name) for name in _MAIL_OPTIONS}
+        if mail["starttls"] and mail["ssl"]:
+            raise click.UsageError("--starttls and --ssl: choose one (STARTTLS on 587, or TLS from the start on 465)")
+        return func(*args, mail=mail, **kwargs)
+
     options = [
         click.option("--resend", is_flag=True, help="Send again what was already sent (normally skipped)."),
         click.option("--smtp-user", envvar="PMO_SMTP_USER", default=None, metavar="USER",
                      help="Log in as this user; the password is read ONLY from the environment variable "
                           "PMO_SMTP_PASSWORD. Also set by PMO_SMTP_USER."),
-        click.option("--ssl", "security", flag_value="ssl", help="Connect with TLS from the start (usually port 465)."),
-        click.option("--starttls", "security", flag_value="starttls",
+        click.option("--ssl", is_flag=True, help="Connect with TLS from the start (usually port 465)."),
+        click.option("--starttls", is_flag=True,
                      help="Upgrade the connection with STARTTLS (usually port 587; Office 365)."),
         click.option("--smtp-port", type=int, envvar="PMO_SMTP_PORT", default=None, metavar="PORT",
                      help="[default: 465 with --ssl, 587 with --starttls, else 25] Also set by PMO_SMTP_PORT."),
@@ -151,17 +165,19 @@ def mail_options(func):
         click.option("--dry-run", is_flag=True, help="Show what would be sent; send, write and record nothing."),
     ]
     for option in options:
-        func = option(func)
-    return func
+        wrapper = option(wrapper)
+    return wrapper
 
 
-def _mail(make_plan, db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings) -> None:
+def _mail(make_plan, db: Path, settings, mail: dict) -> None:
     """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
     summary; exit 1 if any failed."""
     from etl.distribute import choose_transport, deliver, describe, pending
     from etl.store import Store
 
-    transport = choose_transport(dry_run, eml, smtp_host, smtp_port, security, smtp_user)
+    dry_run, eml, resend = mail["dry_run"], mail["eml"], mail["resend"]
+    security = "ssl" if mail["ssl"] else "starttls" if mail["starttls"] else None
+    transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
     # A dry run must not even create the store; one that does not exist yet has sent nothing.
     with Store(db if db.exists() or not dry_run else ":memory:") as store:
         plan = make_plan(store)
@@ -188,14 +204,13 @@ def _mail(make_plan, db, dry_run, eml, smtp_host, smtp_port, security, smtp_user
 @common_options
 @mail_options
 @reports_errors
-def send(period, db, inputs, outputs, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend) -> None:
+def send(period, db, inputs, outputs, mail) -> None:
     """Email each template on the period's distribution list to its project manager,
     copying the internal representative (after `pmo templates`)."""
     from etl.distribute import plan_send
 
     settings = _settings(inputs)
-    _mail(lambda store: plan_send(outputs, period, settings, inputs),
-          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+    _mail(lambda store: plan_send(outputs, period, settings, inputs), db, settings, mail)
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -226,16 +241,14 @@ def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
               help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
 @mail_options
 @reports_errors
-def chase(period, db, inputs, outputs, as_of, portfolio, dry_run, eml, smtp_host, smtp_port, security, smtp_user,
-          resend) -> None:
+def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
     """Remind every project whose return is missing after its due date, copying the internal
     representative and, once long overdue, the escalation address (settings)."""
     from etl.distribute import plan_chase
 
     settings = _settings(inputs)
     path = _portfolio_path(inputs, portfolio)
-    _mail(lambda store: plan_chase(path, store, period, as_of, settings, inputs, outputs),
-          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+    _mail(lambda store: plan_chase(path, store, period, as_of, settings, inputs, outputs), db, settings, mail)
 
 
 @main.command()
@@ -245,16 +258,14 @@ def chase(period, db, inputs, outputs, as_of, portfolio, dry_run, eml, smtp_host
               help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
 @mail_options
 @reports_errors
-def feedback(period, db, inputs, outputs, portfolio, dry_run, eml, smtp_host, smtp_port, security, smtp_user,
-             resend) -> None:
+def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
     with their file attached back."""
     from etl.distribute import plan_feedback
 
     settings = _settings(inputs)
     path = _portfolio_path(inputs, portfolio)
-    _mail(lambda store: plan_feedback(path, store, period, settings, inputs),
-          db, dry_run, eml, smtp_host, smtp_port, security, smtp_user, resend, settings)
+    _mail(lambda store: plan_feedback(path, store, period, settings, inputs), db, settings, mail)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -227,36 +227,42 @@ def _problem(item: Mapping[str, Any]) -> Problem:
     return Problem(**data)
 
 
-def _field_label(name: str) -> str:
-    spec = F.FIELD_BY_NAME.get(name) or F.TABLE_BY_NAME.get(name)
-    return f"{spec.label} ({name})" if spec else name
-
-
 def _shown(value: object) -> str:
     return "(blank)" if value is None or value == "" else str(value)
 
 
+# Inline styles: mail clients (Outlook above all) ignore style sheets but honour these.
+_TH = "background:#1F3864;color:#FFFFFF;text-align:left;padding:4px 6px;border:1px solid #BFBFBF"
+_TD = "padding:4px 6px;border:1px solid #BFBFBF;vertical-align:top"
+
+
 def problems_fragment(items: list[Mapping[str, Any]]) -> Fragment:
-    """The problems as a numbered plain-text list and an HTML table: where, field, value, what is wrong, how to fix."""
+    """The problems as a numbered plain-text list and an HTML table: where, field, value, what is wrong, how to fix.
+
+    Errors come first, then warnings (marked); values are shown as typed, `(blank)` for none.
+    """
     problems = sorted((_problem(i) for i in items), key=lambda p: p.severity != "error")
     lines, rows = [], []
     for number, p in enumerate(problems, start=1):
         where = ", ".join(x for x in (f"sheet '{p.sheet}'" if p.sheet else "", f"cell {p.cell}" if p.cell else "",
                                       f"row {p.row}" if p.row is not None and not p.cell else "") if x) or "the file"
-        field_text = _field_label(p.field) if p.field else ""
+        spec = F.FIELD_BY_NAME.get(p.field) or F.TABLE_BY_NAME.get(p.field)
+        label = spec.label if spec else p.field
         flag = "" if p.severity == "error" else f" [{p.severity}]"
-        lines.append(f"{number}. {where}" + (f", field {field_text}" if field_text else "") + flag)
+        shown = _shown(p.value) if p.value is not None or p.cell else ""
+        lines.append(f"{number}. {where}" + (f", field {label} ({p.field})" if spec else f", field {label}" if label else "")
+                     + flag)
         lines.append(f"   Problem: {p.message}")
-        if p.value is not None or p.cell:
-            lines.append(f"   You entered: {_shown(p.value)}")
+        if shown:
+            lines.append(f"   You entered: {shown}")
         if p.fix:
             lines.append(f"   How to fix: {p.fix}")
-        cells = [str(number), where, field_text, _shown(p.value) if p.value is not None or p.cell else "",
-                 p.message + flag, p.fix]
-        rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{h}</th>" for h in ("#", "Where", "Field", "You entered", "Problem", "How to fix"))
+        cells = [str(number), html.escape(where), html.escape(label), html.escape(shown),
+                 html.escape(p.message + flag), html.escape(p.fix)]
+        rows.append("<tr>" + "".join(f'<td style="{_TD}">{c}</td>' for c in cells) + "</tr>")
+    header = "".join(f'<th style="{_TH}">{h}</th>' for h in ("#", "Where", "Field", "You entered", "Problem", "How to fix"))
     table = (
-        '<table border="1" cellpadding="4" cellspacing="0" style="border-collapse:collapse">'
+        '<table cellspacing="0" style="border-collapse:collapse;font-size:10pt">'
         f"<thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
     return Fragment("\n".join(lines), table)

@@ -240,6 +240,11 @@ def test_there_is_no_password_option():
     assert CliRunner().invoke(cli.main, ["send", "--period", PERIOD, "--smtp-password", "x"]).exit_code == 2
 
 
+def test_starttls_and_ssl_together_is_a_usage_error(office):
+    result = office.run("send", "--dry-run", "--starttls", "--ssl")
+    assert result.exit_code == 2 and "--starttls and --ssl: choose one" in result.output
+
+
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory):
     return make_certificate(tmp_path_factory.mktemp("tls"))
@@ -426,9 +431,13 @@ def test_feedback_lists_each_problem_and_attaches_the_file_back(office, server, 
                      "How to fix: Choose Green, Green/Amber, Amber, Amber/Red or Red from the list",
                      "cell C14", "You entered: 31/02/2024", "How to fix: Enter a real date as dd/mm/yyyy"):
         assert expected in text
-    for expected in ("<td>sheet &#x27;Highlight Report&#x27;, cell C24</td>", "<td>Purple</td>",
-                     "<td>Enter a real date as dd/mm/yyyy</td>", "<th>How to fix</th>"):
-        assert expected in html
+    cells = re.findall(r"<t[dh](?: [^>]*)?>(.*?)</t[dh]>", html)
+    assert cells[:6] == ["#", "Where", "Field", "You entered", "Problem", "How to fix"]
+    assert cells[6:12] == ["1", "sheet &#x27;Highlight Report&#x27;, cell C24", "Status this period", "Purple",
+                           "&#x27;Purple&#x27; is not a RAG rating",
+                           "Choose Green, Green/Amber, Amber, Amber/Red or Red from the list"]
+    assert cells[12:18] == ["2", "sheet &#x27;Highlight Report&#x27;, cell C14", "Forecast completion date",
+                            "31/02/2024", "&#x27;31/02/2024&#x27; is not a date", "Enter a real date as dd/mm/yyyy"]
     assert attachment.get_filename() == returned.name and attachment.get_content() == returned.read_bytes()
     assert "2 problem(s)" in text
 
