@@ -194,8 +194,12 @@ def _mail(make_plan, db: Path, settings, mail: dict) -> None:
                f"{len(skipped)} already sent")
     if skipped and not resend:
         click.echo("Already-sent emails were skipped; use --resend to send them again.")
+    copies_refused = sum(1 for o in outcomes if o.status == "sent" and o.detail)
+    if copies_refused:
+        click.secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
     if counts["failed"]:
         click.secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
+    if counts["failed"] or copies_refused:
         sys.exit(EXIT_PROBLEMS)
 
 
@@ -226,6 +230,12 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(str(exc)) from None
 
 
+portfolio_option = click.option(
+    "--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]",
+)
+
+
 def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
     portfolio = portfolio or inputs / "portfolio.xlsx"
     if not portfolio.exists():
@@ -237,8 +247,7 @@ def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
 @period_option()
 @common_options
 @click.option("--as-of", callback=_as_of, default=None, metavar="DATE", help="Chase as on this date. [default: today]")
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @mail_options
 @reports_errors
 def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
@@ -254,8 +263,7 @@ def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
 @main.command()
 @period_option()
 @common_options
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @mail_options
 @reports_errors
 def feedback(period, db, inputs, outputs, portfolio, mail) -> None:

@@ -168,6 +168,18 @@ def test_refused_address_fails_that_message_only_and_a_rerun_sends_just_it(offic
     assert "1 sent, 0 failed, 3 already sent" in rerun.output
 
 
+def test_refused_copy_address_still_sends_to_the_manager_and_says_so(office, server):
+    srv = server(refuse={office.rep("CPCA-001")})
+    result = office.run("send", *smtp(srv))
+    assert result.exit_code == 1
+    assert {project_of(r): r.rcpt_tos for r in srv.received}["CPCA-001"] == [office.pm("CPCA-001")]
+    assert f"{office.rep('CPCA-001')} refused: 550 5.1.1 mailbox unavailable" in result.output
+    assert "a copy address was refused" in result.output
+    logged = {m["project_id"]: m for m in office.messages()}
+    assert logged["CPCA-001"]["status"] == "sent" and "550" in logged["CPCA-001"]["error"]
+    assert office.run("send", *smtp(srv)).exit_code == 0 and len(srv.received) == 4
+
+
 def test_server_going_away_mid_run_keeps_what_was_sent_and_a_rerun_sends_the_rest(office, server):
     srv = server(go_away_after=2)
     result = office.run("send", *smtp(srv))
