@@ -70,6 +70,7 @@ class MailTemplate:
     html: str
     text_source: Path
     html_source: Path
+    body_offset: int = 0  # lines before the plain-text body in its file (the subject line and blank)
 
     def render(self, values: Mapping[str, Value]) -> tuple[str, str, str]:
         """Subject, plain text and HTML with the placeholders filled in.
@@ -81,13 +82,13 @@ class MailTemplate:
         subject = _substitute(self.subject, plain, self.text_source, values)
         # A subject is one line: a value with a line break must not add a header.
         subject = " ".join(subject.split())
-        text = _substitute(self.text, plain, self.text_source, values)
+        text = _substitute(self.text, plain, self.text_source, values, self.body_offset)
         body = _substitute(self.html, marked, self.html_source, values)
         # A placeholder left empty (no escalation, no copy) leaves no gap behind.
         return subject, _BLANK_LINES.sub("\n\n", text), _EMPTY_PARAGRAPH.sub("", body)
 
 
-def _substitute(text: str, mapping: Mapping[str, str], source: Path, known: Mapping[str, Value]) -> str:
+def _substitute(text: str, mapping: Mapping[str, str], source: Path, known: Mapping[str, Value], offset: int = 0) -> str:
     try:
         return string.Template(text).substitute(mapping)
     except KeyError as exc:
@@ -96,8 +97,9 @@ def _substitute(text: str, mapping: Mapping[str, str], source: Path, known: Mapp
             + ", ".join(f"${k}" for k in sorted(known))
         ) from None
     except ValueError as exc:
-        # A lone "$" or "$5": string.Template says where; "$$" writes a dollar sign.
-        raise ConfigError(f"{source}: {exc} (write $$ for a dollar sign)") from None
+        # A lone "$" or "$5": string.Template says where (in the part it was given); "$$" writes a dollar sign.
+        where = re.sub(r"line (\d+)", lambda m: f"line {int(m[1]) + offset}", str(exc))
+        raise ConfigError(f"{source}: {where} (write $$ for a dollar sign)") from None
 
 
 def template_file(inputs_dir: Path | str | None, name: str) -> Path:
@@ -123,7 +125,8 @@ def load_mail_template(inputs_dir: Path | str | None, kind: str) -> MailTemplate
     match = _SUBJECT.match(text)
     if not match or not match["subject"].strip():
         raise ConfigError(f"{text_path}: the first line must be the subject, e.g. 'Subject: Highlight report for $project_name'")
-    return MailTemplate(kind, match["subject"].strip(), text[match.end():], body_html, text_path, html_path)
+    return MailTemplate(kind, match["subject"].strip(), text[match.end():], body_html, text_path, html_path,
+                        body_offset=text[:match.end()].count("\n"))
 
 
 def long_date(day: dt.date) -> str:

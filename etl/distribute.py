@@ -26,7 +26,9 @@ from typing import Any, Callable, Iterable, Mapping
 
 from etl import fields as F
 from etl import periods
-from etl.compose import Attachment, Draft, Fragment, Value, build_message, load_mail_template, long_date, one_line
+from etl.compose import (
+    Attachment, Draft, Fragment, MailTemplate, Value, build_message, load_mail_template, long_date, one_line,
+)
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer
@@ -101,12 +103,12 @@ def _recipients(pm_name: object, pm_email: object, cc: Iterable[tuple[object, ob
     return to, copies, problem, notes
 
 
-def _draft(kind: str, period: Period, project_id: str, inputs: Path | str | None, values: Mapping[str, Value],
+def _draft(template: MailTemplate, period: Period, project_id: str, values: Mapping[str, Value],
            to: tuple[str, str], cc: list[tuple[str, str]], problem: str, notes: list[str],
            attachment: Attachment | None = None, sha256: str | None = None) -> Draft:
-    subject, text, body_html = load_mail_template(inputs, kind).render(values)
+    subject, text, body_html = template.render(values)
     return Draft(
-        kind=kind, period=str(period), project_id=project_id, to=to, cc=cc, subject=subject, text=text,
+        kind=template.kind, period=str(period), project_id=project_id, to=to, cc=cc, subject=subject, text=text,
         html=body_html, attachment=attachment, problem=problem, notes=notes,
         attachment_sha256=sha256 or (_sha(attachment.data) if attachment else None),
         attachment_name=attachment.name if attachment else None,
@@ -147,6 +149,7 @@ def read_distribution(path: Path | str, period: Period) -> list[dict[str, str]]:
 def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: Path | str | None) -> MailPlan:
     """One email per template on the period's distribution list."""
     folder = Path(outputs) / str(period)
+    template = load_mail_template(inputs, SEND)
     drafts = []
     for row in read_distribution(folder / "distribution.csv", period):
         project_id = row["Project ID"].strip()
@@ -166,7 +169,7 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
         values = _common_values(settings, period, project_id, row["Project Name"], to, cc, due)
         values.update(report_type=row["Report Type"], report_kind=_report_kind(row["Report Type"]),
                       frequency=row["Frequency"].lower(), attachment_name=path.name)
-        drafts.append(_draft(SEND, period, project_id, inputs, values, to, cc, problem, notes, attachment))
+        drafts.append(_draft(template, period, project_id, values, to, cc, problem, notes, attachment))
     return MailPlan(SEND, period, drafts)
 
 
@@ -182,6 +185,7 @@ def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: 
     status = period_status(load_portfolio(portfolio_path, settings), store, period, as_of, settings)
     late = status[(status["status"] == periods.MISSING) & (status["days_overdue"] > 0)]
     escalation = clean_text(settings.chase_escalation_email)
+    template = load_mail_template(inputs, CHASE)
     drafts = []
     for project_id, row in late.iterrows():
         days = int(row["days_overdue"])
@@ -205,7 +209,7 @@ def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: 
             rejected_note=("We received a file from you for this period but could not accept it; "
                            "please see our feedback email for what to correct." if row["rejected_files"] else ""),
         )
-        drafts.append(_draft(CHASE, period, project_id, inputs, values, to, cc, problem, notes, attachment))
+        drafts.append(_draft(template, period, project_id, values, to, cc, problem, notes, attachment))
     plan = MailPlan(CHASE, period, drafts)
     if not escalation and any(int(d) >= settings.chase_escalate_after_days for d in late["days_overdue"]):
         plan.notes.append(
@@ -304,6 +308,7 @@ def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, sett
 
     portfolio = load_portfolio(portfolio_path, settings)
     due, unknown = files_needing_feedback(store, period)
+    template = load_mail_template(inputs, FEEDBACK)
     plan = MailPlan(FEEDBACK, period, [])
     plan.notes += [f"{o['name']}: rejected, but it could not be matched to a project; nobody to send feedback to"
                    for o in unknown]
@@ -332,9 +337,9 @@ def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, sett
             attachment_note=(f"Your file {offer['name']} is attached so you can correct it." if attachment else
                              f"We could not attach your file back ({missing}); please correct your own copy."),
         )
-        drafts = _draft(FEEDBACK, period, project_id, inputs, values, to, cc, problem, notes, attachment, offer["sha256"])
-        drafts.attachment_name = offer["name"]
-        plan.drafts.append(drafts)
+        draft = _draft(template, period, project_id, values, to, cc, problem, notes, attachment, offer["sha256"])
+        draft.attachment_name = offer["name"]  # the file fed back, attached or not
+        plan.drafts.append(draft)
     return plan
 
 

@@ -23,7 +23,6 @@ from click.testing import CliRunner
 import cli
 from conftest import example_rows, write_rows_csv
 from etl.errors import Problem
-from etl.periods import Period
 from etl.store import OfferedFile, Store
 from etl.templates import Answers
 from helpers_smtp import MailServer, free_port, make_certificate
@@ -504,6 +503,20 @@ def test_problems_fragment_escapes_values_and_orders_errors_first():
     assert "&lt;script&gt;" in fragment.html and "<script>" not in fragment.html
 
 
+@pytest.mark.parametrize("text, message", [
+    ("Hello $project_id\n", "the first line must be the subject"),
+    ("Subject: Report $project_id\n\nCosts $5 a head.\n", "Invalid placeholder in string: line 3, col 7 (write $$ for a dollar sign)"),
+])
+def test_badly_written_message_template_is_a_config_error(tmp_path, text, message):
+    from etl.compose import load_mail_template
+    from etl.errors import ConfigError
+
+    (tmp_path / "email_templates").mkdir()
+    (tmp_path / "email_templates" / "send.txt").write_text(text)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_mail_template(tmp_path, "send").render({"project_id": "CPCA-001"})
+
+
 def test_scrub_removes_password_and_its_base64():
     import base64
 
@@ -535,4 +548,3 @@ def test_demo_writes_email_drafts(tmp_path):
     chased = list((emails / "chase").glob("*.eml"))
     assert chased and all(email.message_from_bytes(p.read_bytes())["X-Unsent"] == "1" for p in chased)
     assert any(p.parent.name == "send" for p in ctx.files)
-    assert Period.parse(str(DEMO_PERIOD)) == DEMO_PERIOD
