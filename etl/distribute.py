@@ -123,6 +123,18 @@ def _period_due(period: Period, settings: Settings) -> dt.date:
     return periods.due_date(period, settings.due_working_day, settings.holiday_subdivision)
 
 
+def covering(frequency: str | None, period: Period) -> str:
+    """The months a return covers, as a letter says it: `September 2023`, `July to September 2023`."""
+    try:
+        start, _ = periods.reporting_window(periods.normalise_frequency(frequency) or periods.MONTHLY, period)
+    except (KeyError, ValueError):
+        return period.label
+    first = Period.of(start)
+    if first == period:
+        return period.label
+    return f"{first.label if first.year != period.year else f'{start:%B}'} to {period.label}"
+
+
 def _report_kind(report_type: str) -> str:
     return "full highlight report" if report_type == periods.FULL else "simplified highlight report"
 
@@ -168,7 +180,8 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
             problem = problem or f"template {path} not found; run `pmo templates --period {period}` again"
         values = _common_values(settings, period, project_id, row["Project Name"], to, cc, due)
         values.update(report_type=row["Report Type"], report_kind=_report_kind(row["Report Type"]),
-                      frequency=row["Frequency"].lower(), attachment_name=path.name)
+                      frequency=row["Frequency"].lower(), covering=covering(row["Frequency"], period),
+                      attachment_name=path.name)
         drafts.append(_draft(template, period, project_id, values, to, cc, problem, notes, attachment))
     return MailPlan(SEND, period, drafts)
 

@@ -118,6 +118,7 @@ def test_send_mails_each_template_to_the_manager_copying_the_representative(offi
         assert message["From"] == "Programme Office <pmo@example.gov.uk>"
         assert "X-Unsent" not in message
         text, html, attachments = parts(message)
+        assert "covering September 2023, and send it back" in text  # all four report monthly
         assert "by Friday 13 October 2023" in text and "How to fill it in" in text and "yellow cells" in text
         assert "<strong>Friday 13 October 2023</strong>" in html and "<ol>" in html
         [attachment] = attachments
@@ -406,6 +407,7 @@ def test_chase_without_escalation_address_says_nobody_else_was_copied(office):
     assert result.exit_code == 0
     assert "no chase_escalation_email is set in pmo.toml" in result.output
     assert result.output.count("would send") == 4
+    assert not office.db.exists()  # a dry run does not even create the store
 
 
 # ------------------------------------------------------------------ feedback
@@ -515,6 +517,21 @@ def test_badly_written_message_template_is_a_config_error(tmp_path, text, messag
     (tmp_path / "email_templates" / "send.txt").write_text(text)
     with pytest.raises(ConfigError, match=re.escape(message)):
         load_mail_template(tmp_path, "send").render({"project_id": "CPCA-001"})
+
+
+@pytest.mark.parametrize("frequency, period, expected", [
+    ("Monthly", "2023-09", "September 2023"),
+    ("Quarterly", "2023-09", "July to September 2023"),
+    ("Bi-monthly", "2024-02", "January to February 2024"),
+    ("Quarterly", "2024-03", "January to March 2024"),
+    ("Bi-monthly", "2024-01", "December 2023 to January 2024"),
+    ("", "2023-09", "September 2023"),
+])
+def test_covering_says_which_months_a_return_covers(frequency, period, expected):
+    from etl.distribute import covering
+    from etl.periods import Period
+
+    assert covering(frequency, Period.parse(period)) == expected
 
 
 def test_scrub_removes_password_and_its_base64():
