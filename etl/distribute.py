@@ -31,7 +31,7 @@ from etl.compose import (
 )
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
-from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer
+from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
 from etl.outbox import FAILED, SENT, messages, record_message
 from etl.periods import Period
 from etl.store import ACCEPTED, REJECTED, Store, sha256_of
@@ -383,7 +383,8 @@ def pending(plan: MailPlan, store: Store, resend: bool = False, today: dt.date |
 
 
 def choose_transport(dry_run: bool, eml_dir: Path | str | None, smtp_host: str | None, smtp_port: int | None,
-                     security: str | None, smtp_user: str | None, environ: Mapping[str, str] | None = None):
+                     security: str | None, smtp_user: str | None,
+                     environ: Mapping[str, str] | None = None) -> Transport:
     """Dry run, else `.eml` drafts, else the SMTP server (password from PMO_SMTP_PASSWORD)."""
     if dry_run:
         return DryRun()
@@ -402,7 +403,7 @@ def file_stem(draft: Draft) -> str:
     return template_name(draft.project_id, draft.period).removesuffix(TEMPLATE_SUFFIX) + f"_{draft.kind}"
 
 
-def deliver(drafts: list[Draft], transport, store: Store | None, settings: Settings,
+def deliver(drafts: list[Draft], transport: Transport, store: Store | None, settings: Settings,
             on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
     """Send (or write, or list) each draft; each outcome is logged in the store as soon as it is known."""
     outcomes = []
@@ -411,8 +412,7 @@ def deliver(drafts: list[Draft], transport, store: Store | None, settings: Setti
             if draft.problem:
                 outcome = Outcome(draft, FAILED, draft.problem)
             else:
-                message = build_message(draft, settings.office_name, settings.office_email,
-                                        as_draft=isinstance(transport, EmlFolder))
+                message = build_message(draft, settings.office_name, settings.office_email)
                 try:
                     outcome = Outcome(draft, transport.status, transport.deliver(message, file_stem(draft)))
                 except MessageFailed as exc:

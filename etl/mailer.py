@@ -21,7 +21,7 @@ import ssl
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Protocol
 
 from etl.compose import DRAFT_HEADER
 from etl.errors import ConfigError, PmoError
@@ -100,6 +100,21 @@ def _reply(exc: BaseException) -> str:
         return "; ".join(f"{addr} refused: {code} {' '.join(msg.decode('utf-8', 'replace').split())}"
                          for addr, (code, msg) in exc.recipients.items())
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+class Transport(Protocol):
+    """Where messages go. `status` is what the log records for a delivered message (None: nothing is
+    recorded); `deliver` returns a note (a warning, or where the message was written) or raises
+    `MessageFailed`."""
+
+    status: str | None
+    records: bool
+
+    def __enter__(self) -> "Transport": ...
+
+    def __exit__(self, *exc: object) -> None: ...
+
+    def deliver(self, message: EmailMessage, file_stem: str) -> str: ...
 
 
 class DryRun:

@@ -202,7 +202,7 @@ def test_server_going_away_mid_run_keeps_what_was_sent_and_a_rerun_sends_the_res
 def test_no_server_at_the_start_is_a_clear_error_and_nothing_is_recorded(office):
     result = office.run("send", "--smtp-host", "127.0.0.1", "--smtp-port", str(free_port()))
     assert result.exit_code == 1
-    assert f"Error: cannot connect to the mail server 127.0.0.1:" in result.output
+    assert "Error: cannot connect to the mail server 127.0.0.1:" in result.output
     assert "Traceback" not in result.output
     assert office.messages() == []
 
