@@ -113,16 +113,12 @@ class MailServer:
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=self.port,
                                      server_hostname="localhost", **kwargs)
         self.handler.controller = self.controller
-        self.implicit_tls = implicit_tls
 
     @property
     def received(self) -> list[Received]:
         return self.handler.received
 
     def start(self) -> "MailServer":
-        if self.implicit_tls:
-            # aiosmtpd's readiness probe cannot speak TLS to itself; start without waiting for it.
-            self.controller.ready_timeout = 5
         self.controller.start()
         return self
 
