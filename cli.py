@@ -213,5 +213,149 @@ def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     click.echo(f"KPI values recorded in {db}; report: {run.path}")
 
 
+_MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
+
+
+def mail_options(func):
+    """Where the emails go: --dry-run, --eml DIR, or an SMTP server; and --resend.
+
+    The command receives them together as one `mail` dict.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        mail = {name: kwargs.pop(name) for name in _MAIL_OPTIONS}
+        if mail["starttls"] and mail["ssl"]:
+            raise click.UsageError("--starttls and --ssl: choose one (STARTTLS on 587, or TLS from the start on 465)")
+        return func(*args, mail=mail, **kwargs)
+
+    options = [
+        click.option("--resend", is_flag=True, help="Send again what was already sent (normally skipped)."),
+        click.option("--smtp-user", envvar="PMO_SMTP_USER", default=None, metavar="USER",
+                     help="Log in as this user; the password is read ONLY from the environment variable "
+                          "PMO_SMTP_PASSWORD. Also set by PMO_SMTP_USER."),
+        click.option("--ssl", is_flag=True, help="Connect with TLS from the start (usually port 465)."),
+        click.option("--starttls", is_flag=True,
+                     help="Upgrade the connection with STARTTLS (usually port 587; Office 365)."),
+        click.option("--smtp-port", type=int, envvar="PMO_SMTP_PORT", default=None, metavar="PORT",
+                     help="[default: 465 with --ssl, 587 with --starttls, else 25] Also set by PMO_SMTP_PORT."),
+        click.option("--smtp-host", envvar="PMO_SMTP_HOST", default=None, metavar="HOST",
+                     help="Send through this SMTP server. Also set by PMO_SMTP_HOST."),
+        click.option("--eml", "eml", type=click.Path(file_okay=False, path_type=Path), default=None, metavar="DIR",
+                     help="Write each email as an .eml draft in DIR instead of sending (open in Outlook or Thunderbird)."),
+        click.option("--dry-run", is_flag=True, help="Show what would be sent; send, write and record nothing."),
+    ]
+    for option in options:
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _mail(make_plan, db: Path, settings, mail: dict) -> None:
+    """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
+    summary; exit 1 if any failed."""
+    from etl.distribute import choose_transport, deliver, describe, pending
+    from etl.store import Store
+
+    dry_run, eml, resend = mail["dry_run"], mail["eml"], mail["resend"]
+    security = "ssl" if mail["ssl"] else "starttls" if mail["starttls"] else None
+    transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
+    # A dry run must not even create the store; one that does not exist yet has sent nothing.
+    with Store(db if db.exists() or not dry_run else ":memory:") as store:
+        plan = make_plan(store)
+        for note in plan.notes:
+            click.secho(f"Note: {note}", fg="yellow", err=True)
+        to_go, skipped = pending(plan, store, resend)
+        for outcome in skipped:
+            click.echo(describe(outcome))
+        outcomes = deliver(to_go, transport, store, settings, on_outcome=lambda o: click.echo(describe(o)))
+    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("sent", "draft", "failed")}
+    done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
+        f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
+    click.echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
+               f"{len(skipped)} already sent")
+    if skipped and not resend:
+        click.echo("Already-sent emails were skipped; use --resend to send them again.")
+    copies_refused = sum(1 for o in outcomes if o.status == "sent" and o.detail)
+    if copies_refused:
+        click.secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
+    if counts["failed"]:
+        click.secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
+    if counts["failed"] or copies_refused:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@main.command()
+@period_option()
+@common_options
+@mail_options
+@reports_errors
+def send(period, db, inputs, outputs, mail) -> None:
+    """Email each template on the period's distribution list to its project manager,
+    copying the internal representative (after `pmo templates`)."""
+    from etl.distribute import plan_send
+
+    settings = _settings(inputs)
+    _mail(lambda store: plan_send(outputs, period, settings, inputs), db, settings, mail)
+
+
+def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
+    import datetime as dt
+
+    from etl.values import parse_date
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+portfolio_option = click.option(
+    "--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]",
+)
+
+
+def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    if not portfolio.exists():
+        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    return portfolio
+
+
+@main.command()
+@period_option()
+@common_options
+@click.option("--as-of", callback=_as_of, default=None, metavar="DATE", help="Chase as on this date. [default: today]")
+@portfolio_option
+@mail_options
+@reports_errors
+def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
+    """Remind every project whose return is missing after its due date, copying the internal
+    representative and, once long overdue, the escalation address (settings)."""
+    from etl.distribute import plan_chase
+
+    settings = _settings(inputs)
+    path = _portfolio_path(inputs, portfolio)
+    _mail(lambda store: plan_chase(path, store, period, as_of, settings, inputs, outputs), db, settings, mail)
+
+
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@mail_options
+@reports_errors
+def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
+    """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
+    with their file attached back."""
+    from etl.distribute import plan_feedback
+
+    settings = _settings(inputs)
+    path = _portfolio_path(inputs, portfolio)
+    _mail(lambda store: plan_feedback(path, store, period, settings, inputs), db, settings, mail)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -117,9 +117,31 @@ def step_scorecard(ctx: DemoContext) -> None:
     ctx.files.append(run.path)
 
 
+def step_emails(ctx: DemoContext) -> None:
+    """The month's emails as .eml drafts: templates out, reminders as of DEMO_TODAY, feedback on rejected returns."""
+    from etl.distribute import deliver, plan_chase, plan_feedback, plan_send
+    from etl.mailer import EmlFolder
+    from etl.store import Store
+
+    portfolio = ctx.inputs / "portfolio.xlsx"
+    folder = ctx.outputs / "demo" / "emails"
+    with Store(ctx.store_path) as store:
+        plans = [
+            plan_send(ctx.outputs, DEMO_PERIOD, ctx.settings, ctx.inputs),
+            plan_chase(portfolio, store, DEMO_PERIOD, DEMO_TODAY, ctx.settings, ctx.inputs, ctx.outputs),
+            plan_feedback(portfolio, store, DEMO_PERIOD, ctx.settings, ctx.inputs),
+        ]
+        for plan in plans:
+            outcomes = deliver(plan.drafts, EmlFolder(folder / plan.kind), store, ctx.settings)
+            written = [Path(o.detail) for o in outcomes if o.status == "draft"]
+            ctx.say(f"   {plan.kind}: {len(written)} drafts → {folder / plan.kind}")
+            ctx.files += written
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Prefilled templates and distribution lists", step_templates),
+    ("Emails: templates out, reminders, feedback (.eml drafts)", step_emails),
     ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),
