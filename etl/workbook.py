@@ -111,6 +111,16 @@ class Formats:
             "bg_color": INPUT_FILL, "align": "center", "valign": "top", "bold": True, "border": 1,
             "border_color": "#BF9000", "locked": False,
         },
+        # register (etl/register_workbook.py)
+        "figure": {"num_format": "#,##0", "bold": True, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "header_centre": {
+            "bold": True, "font_color": "#FFFFFF", "bg_color": NAVY, "text_wrap": True, "align": "center",
+            "valign": "vcenter", "border": 1, "border_color": GRID,
+        },
+        "total": {"num_format": "#,##0", "bold": True, "bg_color": LIGHT, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "total_label": {"bold": True, "bg_color": LIGHT, "valign": "top", "border": 1, "border_color": GRID},
+        "count": {"num_format": "#,##0", "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "datetime": {"num_format": "dd/mm/yyyy hh:mm", "align": "left", "valign": "top", "border": 1, "border_color": GRID},
     }
 
     def __init__(self, workbook: Workbook):
@@ -214,6 +224,7 @@ def write_table(
     autofilter: bool = True,
     freeze: bool = True,
     row_height: float | None = None,
+    rag_last_row: int | None = None,
 ) -> int:
     """Write a header row and the rows below it; returns the number of data rows.
 
@@ -239,7 +250,8 @@ def write_table(
         if column.kind in ("rag", "kpi_rag"):
             ratings = KPI_RATINGS if column.kind == "kpi_rag" else RAG_SCALE
             # Colour well past the data so a row pasted in later is coloured too.
-            add_rag_formats(ws, formats, first_row + 1, first_col + offset, last_row + 500, first_col + offset, ratings)
+            end = rag_last_row if rag_last_row is not None else last_row + 500
+            add_rag_formats(ws, formats, first_row + 1, first_col + offset, end, first_col + offset, ratings)
     return count
 
 
@@ -286,3 +298,96 @@ def print_setup(
 def _escape_footer(text: str) -> str:
     # '&' starts a control code in headers and footers.
     return text.replace("&", "&&")
+
+
+# ---------------------------------------------------------------- register (etl/register_workbook.py)
+
+#: The last row of a sheet (0-based): conditional formats "over the whole column" end here.
+LAST_ROW = 1_048_575
+#: Fill for "no rating" in charts (a project with no return to show).
+NO_RATING_FILL = "#BFBFBF"
+LINE_HEIGHT = 12.75  # points per line of 10-point Arial
+
+
+def wrapped_lines(text: object, width: float) -> int:
+    """Lines a text needs in a wrapped cell `width` characters wide (an estimate, as Excel's is)."""
+    if is_blank(text):
+        return 1
+    per_line = max(int(width * 1.1) - 1, 1)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).splitlines() or [""])
+
+
+def fit_row_heights(
+    ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, object]], first_row: int = 1,
+    max_lines: int = 12,
+) -> None:
+    """Set each data row tall enough for its longest wrapped text (up to `max_lines` lines).
+
+    Excel does not grow rows to fit wrapped text written by a program, and LibreOffice does
+    so unevenly, so the heights are set explicitly.
+    """
+    wrapped = [c for c in columns if c.kind == "wrap"]
+    for offset, record in enumerate(rows):
+        lines = max([wrapped_lines(record.get(c.key), c.width) for c in wrapped] or [1])
+        if lines > 1:
+            ws.set_row(first_row + offset, min(lines, max_lines) * LINE_HEIGHT + 3)
+
+
+def rag_header_formats(ws: Worksheet, formats: Formats, row: int, first_col: int, last_col: int) -> None:
+    """Colour header cells that name a rating in that rating's colours (a key to the counts below)."""
+    add_rag_formats(ws, formats, row, first_col, row, last_col)
+
+
+def _chart_font(size: int = 9, bold: bool = False) -> dict[str, object]:
+    return {"name": FONT, "size": size, "bold": bold}
+
+
+def rag_fill_colour(rating: str) -> str:
+    return RAG_COLOURS[rating][0] if rating in RAG_COLOURS else NO_RATING_FILL
+
+
+def rag_distribution_chart(
+    workbook: Workbook, sheet: str, first_row: int, last_row: int, label_col: int, value_col: int,
+    ratings: Sequence[str], title: str,
+):
+    """A column chart of projects per rating, each column in its rating's colour, labelled."""
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({
+        "name": "Projects",
+        "categories": [sheet, first_row, label_col, last_row, label_col],
+        "values": [sheet, first_row, value_col, last_row, value_col],
+        "points": [{"fill": {"color": rag_fill_colour(r)}, "border": {"color": GRID}} for r in ratings],
+        "data_labels": {"value": True, "font": _chart_font()},
+        "gap": 60,
+    })
+    _style_chart(chart, title)
+    chart.set_legend({"none": True})
+    return chart
+
+
+def rag_trend_chart(
+    workbook: Workbook, sheet: str, header_row: int, first_row: int, last_row: int, label_col: int,
+    first_value_col: int, ratings: Sequence[str], title: str,
+):
+    """A stacked column chart: one series per rating (in its colour), one column per period."""
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for offset, rating in enumerate(ratings):
+        col = first_value_col + offset
+        chart.add_series({
+            "name": [sheet, header_row, col],
+            "categories": [sheet, first_row, label_col, last_row, label_col],
+            "values": [sheet, first_row, col, last_row, col],
+            "fill": {"color": rag_fill_colour(rating)},
+            "border": {"color": GRID},
+            "gap": 50,
+        })
+    _style_chart(chart, title)
+    chart.set_legend({"position": "bottom", "font": _chart_font()})
+    return chart
+
+
+def _style_chart(chart, title: str) -> None:
+    chart.set_title({"name": title, "name_font": _chart_font(11, True)})
+    chart.set_x_axis({"num_font": _chart_font()})
+    chart.set_y_axis({"num_font": _chart_font(), "num_format": "0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    chart.set_chartarea({"border": {"color": GRID}})
