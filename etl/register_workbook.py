@@ -36,7 +36,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Delivery Cost (£)", "delivery_cost", "money", 13),
     Column("Reporting Frequency", "frequency", "text", 11),
     Column("Report Type", "report_type", "text", 10),
-    Column("Return Status", "status", "wrap", 10),
+    Column("Return Status", "status", "text", 12),
     Column("RAG (this period)", "rag", "rag", 11),
     Column("RAG Period", "rag_period", "wrap", 11),
     Column("RAG (previous)", "rag_previous", "rag", 11),
@@ -224,6 +224,8 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     row = table_top + len(returns) + 2
     trend_chart_row = row
     row += 16  # room for the trend chart (about 15 rows of 20 px)
+    # The breakdowns start a printed page of their own, headed by their section bar.
+    ws.set_h_pagebreaks([row])
 
     for key, title in BREAKDOWNS:
         ws.merge_range(row, 0, row, len(_SUMMARY_WIDTHS) - 1, f"RAG by {title.lower()}", formats["section"])
@@ -234,7 +236,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     ws.merge_range(row, 0, row, len(_SUMMARY_WIDTHS) - 2, "RAG over the last twelve periods", formats["section"])
     row += 1
     header = row
-    trend_rows = [{"name": f"{p} ({p.label[:3]} {p.year})", **counts} for p, counts in register.trend]
+    trend_rows = [{"name": f"{p.label[:3]} {p.year}", **counts} for p, counts in register.trend]
     _breakdown(ws, formats, row, "Period", trend_rows, total=False)
     # The chart shows the five ratings; the table beside it also counts projects with none.
     chart = rag_trend_chart(workbook, SUMMARY, header, header + 1, header + len(trend_rows), 0, 1, RAG_SCALE,

@@ -313,7 +313,7 @@ def wrapped_lines(text: object, width: float) -> int:
     """Lines a text needs in a wrapped cell `width` characters wide (an estimate, as Excel's is)."""
     if is_blank(text):
         return 1
-    per_line = max(int(width * 1.1) - 1, 1)
+    per_line = max(int(width * 1.2) - 1, 1)
     return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).splitlines() or [""])
 
 
