@@ -168,6 +168,12 @@ def atomic_workbook(path: Path | str) -> Iterator[tuple[Workbook, Formats]]:
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    # Fast paths for the common plain types (a register writes hundreds of thousands of cells).
+    kind = type(value)
+    if kind is str:
+        return not value.strip()
+    if kind is int or kind is bool or kind is dt.date or kind is dt.datetime:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     try:
@@ -182,7 +188,9 @@ def is_blank(value: object) -> bool:
 
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt=None) -> None:
     """Write one value by its Python type; text always as a string, never a formula."""
-    if is_blank(value):
+    if type(value) is str and value.strip():  # the common case first: text, written as text
+        ws.write_string(row, col, value, fmt)
+    elif is_blank(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_string(row, col, "Yes" if value else "No", fmt)
@@ -235,10 +243,11 @@ def write_table(
         ws.set_column(first_col + offset, first_col + offset, column.width)
         ws.write_string(first_row, first_col + offset, column.header, formats["header"])
     count = 0
+    cells = [(first_col + offset, column.key, formats[column.format_name]) for offset, column in enumerate(columns)]
     for count, record in enumerate(rows, start=1):
         r = first_row + count
-        for offset, column in enumerate(columns):
-            write_value(ws, r, first_col + offset, record.get(column.key), formats[column.format_name])
+        for col, key, fmt in cells:
+            write_value(ws, r, col, record.get(key), fmt)
         if row_height:
             ws.set_row(r, row_height)
     last_row = first_row + max(count, 1)
@@ -326,9 +335,14 @@ def fit_row_heights(
     Excel does not grow rows to fit wrapped text written by a program, and LibreOffice does
     so unevenly, so the heights are set explicitly.
     """
-    wrapped = [c for c in columns if c.kind == "wrap"]
+    wrapped = [(c.key, c.width, max(int(c.width * 1.2) - 1, 1)) for c in columns if c.kind == "wrap"]
     for offset, record in enumerate(rows):
-        lines = max([wrapped_lines(record.get(c.key), c.width) for c in wrapped] or [1])
+        lines = 1
+        for key, width, per_line in wrapped:
+            text = record.get(key)
+            # Short single-line text (most cells) needs no counting.
+            if isinstance(text, str) and (len(text) > per_line or "\n" in text):
+                lines = max(lines, wrapped_lines(text, width))
         if lines > 1:
             ws.set_row(first_row + offset, min(lines, max_lines) * LINE_HEIGHT + 3)
 
