@@ -217,7 +217,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
 
     # RAG distribution chart beside the two small tables.
     chart = rag_distribution_chart(workbook, SUMMARY, table_top + 1, table_top + len(rag), 3, 4,
-                                   list(rag), f"Projects by RAG, {period.label}")
+                                   list(rag), f"Projects by RAG, {period.label}", max(rag.values()))
     chart.set_size({"width": 260, "height": 220})
     ws.insert_chart(table_top, 5, chart, {"x_offset": 8, "y_offset": 0, "object_position": 1})
 
@@ -240,7 +240,8 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     _breakdown(ws, formats, row, "Period", trend_rows, total=False)
     # The chart shows the five ratings; the table beside it also counts projects with none.
     chart = rag_trend_chart(workbook, SUMMARY, header, header + 1, header + len(trend_rows), 0, 1, RAG_SCALE,
-                            "RAG over the last twelve periods")
+                            "RAG over the last twelve periods",
+                            max(sum(counts[r] for r in RAG_SCALE) for _, counts in register.trend))
     chart.set_size({"width": 810, "height": _CHART_HEIGHT})
     ws.insert_chart(trend_chart_row, 0, chart, {"x_offset": 0, "y_offset": 6, "object_position": 1})
 

@@ -318,11 +318,16 @@ NO_RATING_FILL = "#BFBFBF"
 LINE_HEIGHT = 12.75  # points per line of 10-point Arial
 
 
+def chars_per_line(width: float) -> int:
+    """Characters of ordinary 10-point text that fit on one line of a column `width` wide."""
+    return max(int(width * 1.25) - 1, 1)
+
+
 def wrapped_lines(text: object, width: float) -> int:
     """Lines a text needs in a wrapped cell `width` characters wide (an estimate, as Excel's is)."""
     if is_blank(text):
         return 1
-    per_line = max(int(width * 1.2) - 1, 1)
+    per_line = chars_per_line(width)
     return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).splitlines() or [""])
 
 
@@ -335,7 +340,7 @@ def fit_row_heights(
     Excel does not grow rows to fit wrapped text written by a program, and LibreOffice does
     so unevenly, so the heights are set explicitly.
     """
-    wrapped = [(c.key, c.width, max(int(c.width * 1.2) - 1, 1)) for c in columns if c.kind == "wrap"]
+    wrapped = [(c.key, c.width, chars_per_line(c.width)) for c in columns if c.kind == "wrap"]
     for offset, record in enumerate(rows):
         lines = 1
         for key, width, per_line in wrapped:
@@ -362,9 +367,11 @@ def rag_fill_colour(rating: str) -> str:
 
 def rag_distribution_chart(
     workbook: Workbook, sheet: str, first_row: int, last_row: int, label_col: int, value_col: int,
-    ratings: Sequence[str], title: str,
+    ratings: Sequence[str], title: str, largest: int = 0,
 ):
-    """A column chart of projects per rating, each column in its rating's colour, labelled."""
+    """A column chart of projects per rating, each column in its rating's colour, labelled.
+
+    `largest` (the biggest count) sets whole-number axis steps."""
     chart = workbook.add_chart({"type": "column"})
     chart.add_series({
         "name": "Projects",
@@ -374,16 +381,17 @@ def rag_distribution_chart(
         "data_labels": {"value": True, "font": _chart_font()},
         "gap": 60,
     })
-    _style_chart(chart, title)
+    _style_chart(chart, title, largest)
     chart.set_legend({"none": True})
     return chart
 
 
 def rag_trend_chart(
     workbook: Workbook, sheet: str, header_row: int, first_row: int, last_row: int, label_col: int,
-    first_value_col: int, ratings: Sequence[str], title: str,
+    first_value_col: int, ratings: Sequence[str], title: str, largest: int = 0,
 ):
-    """A stacked column chart: one series per rating (in its colour), one column per period."""
+    """A stacked column chart: one series per rating (in its colour), one column per period;
+    `largest` (the tallest stack) sets whole-number axis steps."""
     chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
     for offset, rating in enumerate(ratings):
         col = first_value_col + offset
@@ -395,13 +403,19 @@ def rag_trend_chart(
             "border": {"color": GRID},
             "gap": 50,
         })
-    _style_chart(chart, title)
+    _style_chart(chart, title, largest)
     chart.set_legend({"position": "bottom", "font": _chart_font()})
     return chart
 
 
-def _style_chart(chart, title: str) -> None:
+def _style_chart(chart, title: str, largest: int = 0) -> None:
     chart.set_title({"name": title, "name_font": _chart_font(11, True)})
     chart.set_x_axis({"num_font": _chart_font()})
-    chart.set_y_axis({"num_font": _chart_font(), "num_format": "0", "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}}})
+    # Counts: whole-number steps from zero, about five of them.
+    step = max(1, math.ceil(largest / 5))
+    chart.set_y_axis({
+        "num_font": _chart_font(), "num_format": "0", "min": 0, "major_unit": step,
+        "max": step * (largest // step + 1),  # one step above the largest, room for its label
+        "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+    })
     chart.set_chartarea({"border": {"color": GRID}})
