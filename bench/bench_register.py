@@ -4,8 +4,8 @@ and under 500 MB peak memory on a 2-core machine).
     .venv/bin/python bench/bench_register.py [--projects 10000] [--rounds 3]
 
 Set-up (not timed): a portfolio workbook of N projects made from the bundled examples
-(IDs made unique, stages and costs as in the examples, so every frequency, report type and
-status occurs), and a store holding twelve months of returns for them, written straight
+by `bench_templates.build_portfolio` (IDs made unique; the Delivery, Concept and Business
+Case projects, so every frequency and report type occurs), and a store holding twelve months of returns for them, written straight
 into SQLite with `Store.transaction` and `executemany` (going through `accept_return` per
 return would archive a real file for each of ~70,000 returns and take minutes; the rows
 are the same shape). Each return has a RAG, PM update, forecast date, a next-period
@@ -35,27 +35,17 @@ sys.path.insert(0, str(ROOT))
 from etl.config import Settings  # noqa: E402
 from etl.fields import FIELDS  # noqa: E402
 from etl.periods import Period, is_due, report_type  # noqa: E402
-from etl.portfolio import load_portfolio, write_portfolio  # noqa: E402
+from etl.portfolio import load_portfolio  # noqa: E402
 from etl.rag import RAG_SCALE  # noqa: E402
 from etl.register import make_register  # noqa: E402
 from etl.store import Store  # noqa: E402
-from scripts.make_example_inputs import portfolio_records  # noqa: E402
+sys.path.insert(0, str(ROOT / "bench"))
+from bench_templates import build_portfolio  # noqa: E402
 
 PERIOD = Period(2024, 9)
 AS_OF = dt.date(2024, 10, 25)
 UPDATE = ("Works progressing to programme; utility diversions complete on the northern section. "
           "Two risks escalated to the board; forecast unchanged. ") * 3
-
-
-def build_portfolio(n: int, path: Path) -> Path:
-    base = portfolio_records(ROOT / "examples" / "portfolio.csv")
-    records = []
-    for i in range(n):
-        record = dict(base[i % len(base)])
-        record["Project ID"] = f"BENCH-{i + 1:05d}"
-        record["Project Name"] = f"{record['Project Name']} ({i + 1})"
-        records.append(record)
-    return write_portfolio(records, path)
 
 
 def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
@@ -73,7 +63,7 @@ def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
         rank = rng.randrange(5)
         for back in range(11, -1, -1):
             period = PERIOD.shift(-back)
-            if stage in ("Pipeline",) or not frequency or not (is_due(stage, frequency, period) or stage == "Closed"):
+            if not is_due(stage, frequency, period):
                 continue
             if back == 0 and rng.random() < 1 / 12:
                 continue  # missing this month

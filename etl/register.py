@@ -199,7 +199,9 @@ def build_register(
             "carried_forward": bool(got) and got["period"] != this,
             "rag_previous": previous,
             "direction": direction,
-            "escalate": "Yes" if is_escalated(rag, direction) else "No",
+            # A closed project is not escalated, whatever its last RAG; one not due keeps its
+            # last known RAG and direction, so a Red carried forward stays on the list.
+            "escalate": "Yes" if row["status"] != CLOSED_STATUS and is_escalated(rag, direction) else "No",
             "agreed_completion_date": agreed,
             "forecast_completion_date": forecast,
             "slippage_days": slippage_days(agreed, forecast),
@@ -224,7 +226,7 @@ def build_register(
         })
 
     earlier = store.register_projects(period.shift(-1))
-    changes = _changes(rows, history, period, portfolio, earlier)
+    changes = _changes(rows, history, period, earlier)
     if record:
         store.record_register_projects(period, {r["project_id"]: r["stage"] for r in rows})
     return Register(
@@ -254,7 +256,6 @@ def _changes(
     rows: list[dict[str, Any]],
     history: _History,
     period: Period,
-    portfolio: pd.DataFrame,
     earlier: dict[str, str | None] | None,
 ) -> list[dict[str, Any]]:
     """What moved since the previous period: RAG changes, slipped forecasts, projects added or closed."""

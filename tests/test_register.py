@@ -25,7 +25,8 @@ from etl.register import (
 from etl.register_workbook import SHEETS, write_register
 from etl.store import Store
 from etl.workbook import RAG_COLOURS, wrapped_lines
-from helpers_register import AS_OF, DUE, FORMULA_LIKE, PERIOD, build_case
+from helpers_register import AS_OF, DUE, FORMULA_LIKE, MAR25, PERIOD, build_case, full, simplified
+from helpers_store import store_return
 
 IDS = [f"R-{n:02d}" for n in range(1, 11)]
 
@@ -111,7 +112,7 @@ def expected_from_store(store: Store, portfolio, project_id: str) -> dict[str, o
         "RAG Period": carried_label(shown["period"], PERIOD) if shown else None,
         "RAG (previous)": previous,
         "Direction of Travel": direction,
-        "Escalate": "Yes" if is_escalated(rag, direction) else "No",
+        "Escalate": "Yes" if status != "Closed" and is_escalated(rag, direction) else "No",
         "PM Update": shown["pm_update"] if shown else None,
         "Forecast Completion Date": dt.date.fromisoformat(shown["forecast_completion_date"]) if shown else None,
         "Last Return Received": dt.datetime.fromisoformat(last["received_at"]).date() if last else None,
@@ -316,6 +317,21 @@ def test_empty_store_shows_every_due_project_missing(tmp_path):
     book = load_workbook(path)
     assert book["Escalations"]["A2"].value == "No project is escalated this period."
     assert "no register for 2024-08 was built" in book["Changes"]["A2"].value
+
+
+def test_closed_project_is_not_escalated_but_red_carried_forward_is(tmp_path):
+    portfolio_path, db = build_case(tmp_path / "case")
+    portfolio = load_portfolio(portfolio_path)
+    with Store(db) as store:
+        # Resubmissions for August: R-08 (now closed) and R-06 (not due in September) both Red.
+        store_return(store, portfolio, "R-08", PERIOD.shift(-1), full("Red", "Closing down", MAR25), tmp_path / "more",
+                     received=dt.date(2024, 9, 13))
+        store_return(store, portfolio, "R-06", PERIOD.shift(-1), simplified("Red", "Stalled", MAR25), tmp_path / "more",
+                     received=dt.date(2024, 9, 13))
+        rows = {r["project_id"]: r for r in build_register(portfolio, store, PERIOD, AS_OF, record=False).rows}
+    assert (rows["R-08"]["rag"], rows["R-08"]["status"], rows["R-08"]["escalate"]) == ("Red", "Closed", "No")
+    assert (rows["R-06"]["rag"], rows["R-06"]["rag_period"], rows["R-06"]["escalate"]) == (
+        "Red", "2024-08 (carried forward)", "Yes")
 
 
 def test_a_failed_write_leaves_the_previous_register(case, monkeypatch, tmp_path):
