@@ -121,8 +121,9 @@ def write_register(register: Register, path: Path | str) -> Path:
         summary = workbook.add_worksheet(SUMMARY)
         _write_list(workbook, formats, REGISTER, REGISTER_COLUMNS, register.rows, register,
                     "No projects on the portfolio.")
+        # The escalation narrative is what the meeting reads: let its rows grow taller.
         _write_list(workbook, formats, ESCALATIONS, ESCALATION_COLUMNS, register.escalations, register,
-                    "No project is escalated this period.")
+                    "No project is escalated this period.", max_lines=24)
         missing = [{**r, "note": _missing_note(r)} for r in register.missing]
         _write_list(workbook, formats, MISSING_RETURNS, MISSING_COLUMNS, missing, register,
                     "Every return due this period has been received.")
@@ -152,11 +153,11 @@ def _missing_note(row: dict[str, Any]) -> str | None:
 
 
 def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column], rows: list[dict[str, Any]],
-                register: Register, empty_note: str) -> None:
+                register: Register, empty_note: str, max_lines: int = 12) -> None:
     ws = workbook.add_worksheet(name)
     count = write_table(ws, formats, columns, rows, rag_last_row=LAST_ROW)
     ws.set_row(0, 42)
-    fit_row_heights(ws, columns, rows)
+    fit_row_heights(ws, columns, rows, max_lines=max_lines)
     if not count:
         ws.write_string(1, 0, empty_note, formats["note"])
     print_setup(ws, period=str(register.period))
