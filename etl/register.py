@@ -295,23 +295,22 @@ def _changes(
 def rag_trend(portfolio: pd.DataFrame, history: _History, period: Period) -> list[tuple[Period, dict[str, int]]]:
     """RAG counts for each of the last twelve periods, by the register's own rule: the
     period's return, else (when not due, paused or closed) the last known RAG."""
-    stages = list(portfolio["stage"])
-    frequencies = list(portfolio["frequency"])
-    ids = list(portfolio.index)
-    out = []
-    for back in range(TREND_PERIODS - 1, -1, -1):
-        when = period.shift(-back)
-        key = str(when)
-        counts = {r: 0 for r in (*RAG_SCALE, NO_RAG)}
-        for pid, stage, frequency in zip(ids, stages, frequencies):
-            got = history.last(pid, key)
-            if got is not None and got["period"] != key and periods.is_due(stage, frequency, when):
-                got = None  # due and not received: nothing to show that month
-            rag = got["rag_this_period"] if got is not None else None
-            counts[rag or NO_RAG] += 1
-        out.append((when, counts))
-    return out
-
+    months = [period.shift(-back) for back in range(TREND_PERIODS - 1, -1, -1)]
+    keys = [str(m) for m in months]
+    counts = [{r: 0 for r in (*RAG_SCALE, NO_RAG)} for _ in months]
+    for pid, stage, frequency in zip(portfolio.index, portfolio["stage"], portfolio["frequency"]):
+        returns = history.by_project.get(pid, [])
+        reports = periods.report_type(stage) is not None and bool(frequency)
+        at, last = 0, None
+        for month, key, tally in zip(months, keys, counts):
+            # Walk the project's returns (oldest first) up to this month once, not per month.
+            while at < len(returns) and returns[at]["period"] <= key:
+                last, at = returns[at], at + 1
+            shown = last
+            if shown is not None and shown["period"] != key and reports and periods.reports_in(frequency, month):
+                shown = None  # due and not received: nothing to show that month
+            tally[(shown["rag_this_period"] if shown is not None else None) or NO_RAG] += 1
+    return list(zip(months, counts))
 
 def make_register(
     portfolio_path: Path | str,
