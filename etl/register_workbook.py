@@ -90,6 +90,8 @@ MISSING_COLUMNS: tuple[Column, ...] = (
     Column("Rejected Files", "rejected_files", "int", 9),
     Column("Note", "note", "wrap", 28),
     Column("Last Return Received", "last_received", "date", 11),
+    # A Red project that goes quiet is the first to chase.
+    Column("Last Known RAG", "rag_previous", "rag", 11),
 )
 
 CHANGE_COLUMNS: tuple[Column, ...] = (

@@ -192,6 +192,7 @@ def test_missing_returns_is_the_chase_list(case):
     assert r05["Internal Representative Email"] == "rep05@authority.example.gov.uk"
     assert day(r05["Due Date"]) == DUE and r05["Days Overdue"] == (AS_OF - DUE).days == 11
     assert r05["Rejected Files"] == 1 and r05["Note"] == "1 file was rejected and not yet corrected"
+    assert r05["Last Known RAG"] == "Amber/Red" and day(r05["Last Return Received"]) == dt.date(2024, 9, 13)
     assert rows[1]["Rejected Files"] == 0 and rows[1]["Note"] is None
 
 
@@ -249,7 +250,7 @@ def test_rag_columns_coloured_by_conditional_formats_over_whole_columns(case):
     book = case["book"]
     expected = {f'"{r}"': ("FF" + RAG_COLOURS[r][0][1:], "FF" + RAG_COLOURS[r][1][1:]) for r in RAG_SCALE}
     wanted = {"Register": {"L2:L1048576", "N2:N1048576"}, "Escalations": {"D2:D1048576", "E2:E1048576"},
-              "Changes": {"E2:E1048576", "F2:F1048576"}}
+              "Changes": {"E2:E1048576", "F2:F1048576"}, "Missing Returns": {"N2:N1048576"}}
     for sheet, ranges in wanted.items():
         found = {}
         for cf in book[sheet].conditional_formatting:
