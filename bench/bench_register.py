@@ -3,16 +3,17 @@ and under 500 MB peak memory on a 2-core machine).
 
     .venv/bin/python bench/bench_register.py [--projects 10000] [--rounds 3]
 
-Set-up (not timed): a portfolio workbook of N projects made from the bundled examples
-by `bench_templates.build_portfolio` (IDs made unique; the Delivery, Concept and Business
-Case projects, so every frequency and report type occurs), and a store holding twelve months of returns for them, written straight
-into SQLite with `Store.transaction` and `executemany` (going through `accept_return` per
-return would archive a real file for each of ~70,000 returns and take minutes; the rows
-are the same shape). Each return has a RAG, PM update, forecast date, a next-period
-milestone and a risk; about one project in twelve due this month has no return, and one
-in forty a rejected file. Timed: what `pmo register` does (load and validate the
-portfolio, build the register from the store, write the workbook). Prints each round,
-the median and the peak RSS of the process.
+Set-up (not timed): a portfolio workbook of N projects made from the bundled examples by
+`bench_templates.build_portfolio` (IDs made unique; the Delivery, Concept and Business Case
+projects, so every frequency and report type occurs), and a store holding twelve months of
+returns for them, written straight into SQLite with `Store.transaction` and `executemany`
+(going through `accept_return` would archive a real file for each of ~70,000 returns and
+take minutes; the rows are the same shape). Each return has a RAG, PM update, forecast
+date, a next-period milestone and a risk; one return in five moves its RAG a point up or
+down (so about a fifth of projects show a change and a quarter are escalated); about one
+project in twelve due this month has no return, and one in forty has a rejected file.
+Timed: what `pmo register` does (load and validate the portfolio, build the register from
+the store, write the workbook). Prints each round, the median, CPU time and peak RSS.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
                 continue
             if back == 0 and rng.random() < 1 / 12:
                 continue  # missing this month
-            rank = min(max(rank + rng.choice((-1, 0, 0, 1)), 0), 4)
+            # One return in five moves a point up or down the scale (a busy month for a PMO).
+            rank = min(max(rank + rng.choice((-1, 0, 0, 0, 0, 0, 0, 0, 0, 1)), 0), 4)
             received = dt.datetime.combine(period.shift(1).first_day + dt.timedelta(days=rng.randrange(5, 20)), dt.time(9))
             values = {
                 "rag_this_period": RAG_SCALE[rank], "pm_update": UPDATE,
