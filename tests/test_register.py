@@ -405,3 +405,24 @@ def test_pmo_register_reports_portfolio_errors(case, tmp_path):
     ])
     assert result.exit_code == 2
     assert "'Deliverd' is not a stage" in result.output
+
+
+def test_a_store_from_before_the_register_is_upgraded_in_place(tmp_path):
+    """A store written by the previous pmo (schema 1) gains the register's table on first use."""
+    import sqlite3
+
+    from etl.store import MIGRATIONS, SCHEMA_VERSION, _statements
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    for statement in _statements(MIGRATIONS[0]):
+        db.execute(statement)
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+    with Store(path) as store:
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert store.register_projects(PERIOD) is None
+        store.record_register_projects(PERIOD, {"R-01": "Delivery"})
+        store.record_register_projects(PERIOD, {"R-02": "Closed"})  # a rebuild replaces, not adds
+        assert store.register_projects(PERIOD) == {"R-02": "Closed"}
