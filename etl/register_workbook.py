@@ -16,7 +16,7 @@ from etl.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
 from etl.rag import RAG_SCALE
 from etl.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
 from etl.workbook import (
-    LAST_ROW, Column, Formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
+    LAST_ROW, Column, Formats, add_flag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
     rag_header_formats, rag_trend_chart, write_table, write_value,
 )
 
@@ -32,7 +32,7 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Directorate", "directorate", "wrap", 16),
     Column("Service", "service", "wrap", 14),
     Column("District", "district", "wrap", 13),
-    Column("Stage", "stage", "wrap", 10),
+    Column("Stage", "stage", "wrap", 12),
     Column("Delivery Cost (£)", "delivery_cost", "money", 13),
     Column("Reporting Frequency", "frequency", "text", 11),
     Column("Report Type", "report_type", "text", 10),
@@ -104,6 +104,9 @@ CHANGE_COLUMNS: tuple[Column, ...] = (
     Column("Detail", "detail", "wrap", 50),
 )
 
+# Values whose font is coloured wherever they appear in a list: better/worse, escalated.
+_FLAGGED = {"direction": ("↑", "↓"), "escalate": ("Yes",)}
+
 # Summary: column A names a row, B to H hold the counts.
 _SUMMARY_WIDTHS = (34, 11, 11, 11, 11, 11, 11, 11)
 _BREAKDOWN_HEADERS = (*RAG_SCALE, NO_RAG, "Total")
@@ -160,6 +163,9 @@ def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column]
     count = write_table(ws, formats, columns, rows, rag_last_row=LAST_ROW)
     ws.set_row(0, 42)
     fit_row_heights(ws, columns, rows, max_lines=max_lines)
+    for offset, column in enumerate(columns):
+        if column.key in _FLAGGED:
+            add_flag_formats(ws, formats, 1, offset, LAST_ROW, _FLAGGED[column.key])
     if not count:
         ws.write_string(1, 0, empty_note, formats["note"])
     print_setup(ws, period=str(register.period))

@@ -419,3 +419,21 @@ def _style_chart(chart, title: str, largest: int = 0) -> None:
         "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
     })
     chart.set_chartarea({"border": {"color": GRID}})
+
+
+#: Font colours that flag a value: arrows better (green) and worse (red), an escalation.
+FLAG_COLOURS: dict[str, str] = {"↑": "#00B050", "↓": "#C00000", "Yes": "#C00000"}
+
+
+def add_flag_formats(
+    ws: Worksheet, formats: Formats, first_row: int, col: int, last_row: int, values: Sequence[str],
+) -> None:
+    """Conditional formats colouring the font of the given values (e.g. `↓` red) in a column."""
+    for value in values:
+        key = f"flag:{value}"
+        if key not in formats._cache:
+            formats._cache[key] = formats.workbook.add_format({"font_color": FLAG_COLOURS[value], "bold": True})
+        ws.conditional_format(
+            first_row, col, last_row, col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{value}"', "format": formats._cache[key]},
+        )

@@ -254,12 +254,24 @@ def test_rag_columns_coloured_by_conditional_formats_over_whole_columns(case):
     for sheet, ranges in wanted.items():
         found = {}
         for cf in book[sheet].conditional_formatting:
-            found[str(cf.sqref)] = {r.formula[0]: (r.dxf.fill.bgColor.rgb, r.dxf.font.color.rgb) for r in cf.rules}
-        assert set(found) == ranges, sheet
-        for rules in found.values():
-            assert rules == expected
+            found[str(cf.sqref)] = {r.formula[0]: (r.dxf.fill.bgColor.rgb if r.dxf.fill else None, r.dxf.font.color.rgb)
+                                    for r in cf.rules}
+        rag_ranges = {r for r, rules in found.items() if '"Green"' in rules}
+        assert rag_ranges == ranges, sheet
+        for cf_range in rag_ranges:
+            assert found[cf_range] == expected
     header = [c.value for c in book["Register"][1]]
     assert header[11] == "RAG (this period)" and header[13] == "RAG (previous)"
+
+
+def test_arrows_and_escalations_flagged_by_font_colour(case):
+    flags = {}
+    for cf in case["book"]["Register"].conditional_formatting:
+        for rule in cf.rules:
+            if rule.formula[0] in ('"↑"', '"↓"', '"Yes"'):
+                flags[(str(cf.sqref), rule.formula[0])] = rule.dxf.font.color.rgb
+    assert flags == {("O2:O1048576", '"↑"'): "FF00B050", ("O2:O1048576", '"↓"'): "FFC00000",
+                     ("P2:P1048576", '"Yes"'): "FFC00000"}
 
 
 def test_lists_have_frozen_filtered_headers_and_print_setup(case):
