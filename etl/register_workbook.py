@@ -9,6 +9,7 @@ so an interrupted run leaves the previous register in place.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -58,50 +59,42 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Last Return Received", "last_received", "date", 11),
 )
 
-ESCALATION_COLUMNS: tuple[Column, ...] = (
-    Column("Project ID", "project_id", "text", 10),
-    Column("Project Name", "project_name", "wrap", 24),
-    Column("Directorate", "directorate", "wrap", 16),
-    Column("RAG (this period)", "rag", "rag", 11),
-    Column("RAG (previous)", "rag_previous", "rag", 11),
-    Column("Direction of Travel", "direction", "arrow", 9),
-    Column("Why Escalated", "escalation_reason", "wrap", 18),
-    Column("RAG Period", "rag_period", "wrap", 11),
-    Column("PM Update", "pm_update", "wrap", 55),
-    Column("Top Risk", "top_risk", "wrap", 30),
-    Column("Top Risk Mitigation", "top_risk_mitigation", "wrap", 30),
-    Column("Forecast Completion Date", "forecast_completion_date", "date", 11),
-    Column("Slippage (days)", "slippage_days", "int", 9),
-    Column("Sponsor", "sponsor", "wrap", 14),
-    Column("Project Manager", "project_manager", "wrap", 14),
+_BY_KEY = {c.key: c for c in REGISTER_COLUMNS}
+
+
+def _columns(*specs: str | tuple[str, float] | Column) -> tuple[Column, ...]:
+    """A list's columns: a Register column by key (optionally `(key, width)`), or a new one."""
+    out = []
+    for spec in specs:
+        if isinstance(spec, Column):
+            out.append(spec)
+        elif isinstance(spec, tuple):
+            out.append(replace(_BY_KEY[spec[0]], width=spec[1]))
+        else:
+            out.append(_BY_KEY[spec])
+    return tuple(out)
+
+
+ESCALATION_COLUMNS = _columns(
+    "project_id", ("project_name", 24), "directorate", "rag", "rag_previous", "direction",
+    Column("Why Escalated", "escalation_reason", "wrap", 18), "rag_period", ("pm_update", 55), ("top_risk", 30),
+    Column("Top Risk Mitigation", "top_risk_mitigation", "wrap", 30), "forecast_completion_date",
+    "slippage_days", "sponsor", "project_manager",
 )
 
-MISSING_COLUMNS: tuple[Column, ...] = (
-    Column("Project ID", "project_id", "text", 10),
-    Column("Project Name", "project_name", "wrap", 28),
-    Column("Report Type", "report_type", "text", 11),
-    Column("Reporting Frequency", "frequency", "text", 11),
-    Column("Project Manager", "project_manager", "wrap", 16),
-    Column("Project Manager Email", "project_manager_email", "wrap", 30),
-    Column("Internal Representative", "internal_representative", "wrap", 16),
+MISSING_COLUMNS = _columns(
+    "project_id", ("project_name", 28), ("report_type", 11), "frequency", ("project_manager", 16),
+    Column("Project Manager Email", "project_manager_email", "wrap", 30), ("internal_representative", 16),
     Column("Internal Representative Email", "internal_representative_email", "wrap", 30),
-    Column("Due Date", "due_date", "date", 11),
-    Column("Days Overdue", "days_overdue", "int", 9),
-    Column("Rejected Files", "rejected_files", "int", 9),
-    Column("Note", "note", "wrap", 28),
-    Column("Last Return Received", "last_received", "date", 11),
+    Column("Due Date", "due_date", "date", 11), Column("Days Overdue", "days_overdue", "int", 9),
+    Column("Rejected Files", "rejected_files", "int", 9), Column("Note", "note", "wrap", 28), "last_received",
     # A Red project that goes quiet is the first to chase.
     Column("Last Known RAG", "rag_previous", "rag", 11),
 )
 
-CHANGE_COLUMNS: tuple[Column, ...] = (
-    Column("Project ID", "project_id", "text", 10),
-    Column("Project Name", "project_name", "wrap", 30),
-    Column("Directorate", "directorate", "wrap", 18),
-    Column("Change", "change", "text", 15),
-    Column("From", "from", "rag", 13),
-    Column("To", "to", "rag", 13),
-    Column("Detail", "detail", "wrap", 50),
+CHANGE_COLUMNS = _columns(
+    "project_id", ("project_name", 30), ("directorate", 18), Column("Change", "change", "text", 15),
+    Column("From", "from", "rag", 13), Column("To", "to", "rag", 13), Column("Detail", "detail", "wrap", 50),
 )
 
 # Values whose font is coloured wherever they appear in a list: better/worse, escalated.
