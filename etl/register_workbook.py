@@ -154,6 +154,8 @@ def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column]
                 register: Register, empty_note: str, max_lines: int = 12) -> None:
     ws = workbook.add_worksheet(name)
     count = write_table(ws, formats, columns, rows, rag_last_row=LAST_ROW)
+    # Keep the project's ID and name in view while scrolling across the columns.
+    ws.freeze_panes(1, 2)
     ws.set_row(0, 42)
     fit_row_heights(ws, columns, rows, max_lines=max_lines)
     for offset, column in enumerate(columns):

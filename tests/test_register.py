@@ -278,7 +278,7 @@ def test_lists_have_frozen_filtered_headers_and_print_setup(case):
     book = case["book"]
     for name in SHEETS[1:]:
         ws = book[name]
-        assert ws.freeze_panes == "A2", name
+        assert ws.freeze_panes == "C2", name  # header row, Project ID and Project Name
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A1:"), name
         assert ws.print_title_rows == "$1:$1", name
     for name in SHEETS:
