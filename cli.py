@@ -357,5 +357,28 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     _mail(lambda store: plan_feedback(path, store, period, settings, inputs), db, settings, mail)
 
 
+@main.command()
+@period_option()
+@common_options
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
+              help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. [default: today]")
+@reports_errors
+def register(period, db, inputs, outputs, portfolio, as_of) -> None:
+    """Build the Single Project Register: every project's RAG, direction of travel and
+    return status, with the escalations, the missing returns and what changed."""
+    from etl.register import make_register
+
+    path, built = make_register(portfolio or inputs / "portfolio.xlsx", db, outputs, period, as_of, _settings(inputs))
+    status = built.status_counts()
+    click.echo(
+        f"Register for {period.label}: {len(built.rows)} projects; "
+        f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
+        f"{status['Missing']} missing; {len(built.escalations)} escalated; {len(built.changes)} changes."
+    )
+    click.echo(f"Written: {path}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

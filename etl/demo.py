@@ -138,10 +138,36 @@ def step_emails(ctx: DemoContext) -> None:
             ctx.files += written
 
 
+def step_register(ctx: DemoContext) -> None:
+    """The Single Project Register for each demo month, from whatever the demo store holds.
+
+    Built oldest first, so each register can list the projects added or closed since the
+    one before; each is as at the end of the month after its period (the last as at DEMO_TODAY).
+    """
+    from etl.portfolio import load_portfolio
+    from etl.register import build_register, register_path
+    from etl.register_workbook import write_register
+    from etl.store import Store
+
+    portfolio = load_portfolio(ctx.inputs / "portfolio.xlsx", ctx.settings)
+    with Store(ctx.store_path) as store:
+        for period in DEMO_PERIODS:
+            as_of = min(DEMO_TODAY, period.shift(1).last_day)
+            register = build_register(portfolio, store, period, as_of, ctx.settings)
+            path = write_register(register, register_path(ctx.outputs, period))
+            status = register.status_counts()
+            ctx.say(
+                f"   {period}: {len(register.rows)} projects, {status['Received'] + status['Received late']} returns "
+                f"received, {status['Missing']} missing, {len(register.escalations)} escalated → {path}"
+            )
+            ctx.files.append(path)
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Prefilled templates and distribution lists", step_templates),
     ("Emails: templates out, reminders, feedback (.eml drafts)", step_emails),
+    ("The Single Project Register", step_register),
     ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),

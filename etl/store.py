@@ -122,6 +122,17 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_period ON messages(kind, period, project_id);
 """,
+    # 2 (register): the projects each register listed, and their stage, so the next
+    # period's register can say which projects were added or closed since.
+    """
+CREATE TABLE register_projects (
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    stage TEXT,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (period, project_id)
+);
+""",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -407,6 +418,64 @@ class Store:
             item["problems"] = json.loads(item["problems"] or "[]")
             out.append(item)
         return out
+
+    # ----------------------------------------------------------------- register
+
+    def rag_history(self, up_to: str | Period) -> list[sqlite3.Row]:
+        """Every current return up to and including a period, light columns only, ordered by
+        project then period: `id`, `project_id`, `period`, `received_at`, `rag_this_period`,
+        `forecast_completion_date` (one query, for registers of thousands of projects)."""
+        return self.db.execute(
+            "SELECT id, project_id, period, received_at, rag_this_period, forecast_completion_date"
+            " FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY project_id, period",
+            (str(up_to),),
+        ).fetchall()
+
+    def returns_by_id(self, ids: list[int]) -> dict[int, dict[str, Any]]:
+        """Return id → the whole return row, with its first next-period milestone
+        (`first_next_milestone`, `first_next_milestone_date`) and its first risk rated
+        highest (`first_risk`, `first_risk_mitigation`)."""
+        out: dict[int, dict[str, Any]] = {}
+        for chunk in _chunks(ids, 900):  # SQLite's limit on bound parameters
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(f"SELECT * FROM returns WHERE id IN ({marks})", chunk):
+                out[row["id"]] = dict(row)
+            for row in self.db.execute(
+                f"SELECT return_id, milestone, date FROM milestones WHERE section = 'next' AND return_id IN ({marks})"
+                " AND milestone IS NOT NULL ORDER BY return_id, seq DESC", chunk,
+            ):
+                out[row["return_id"]].update(first_next_milestone=row["milestone"], first_next_milestone_date=row["date"])
+            for row in self.db.execute(
+                f"SELECT return_id, risk, mitigation FROM risks WHERE return_id IN ({marks}) AND risk IS NOT NULL"
+                " ORDER BY return_id, CASE rating WHEN 'High' THEN 0 WHEN 'Medium' THEN 1 WHEN 'Low' THEN 2 ELSE 3 END DESC,"
+                " seq DESC", chunk,
+            ):
+                out[row["return_id"]].update(first_risk=row["risk"], first_risk_mitigation=row["mitigation"])
+        return out
+
+    def latest_received_at(self) -> str | None:
+        """When the most recently received return (of any period) came in."""
+        return self.db.execute("SELECT MAX(received_at) FROM returns").fetchone()[0]
+
+    def record_register_projects(self, period: str | Period, stages: dict[str, str | None]) -> None:
+        """Remember the projects (and their stages) a period's register listed, replacing any earlier build."""
+        with self.transaction():
+            self.db.execute("DELETE FROM register_projects WHERE period = ?", (str(period),))
+            self.db.executemany(
+                "INSERT INTO register_projects (period, project_id, stage, built_at) VALUES (?, ?, ?, ?)",
+                [(str(period), pid, stage, now_iso()) for pid, stage in stages.items()],
+            )
+
+    def register_projects(self, period: str | Period) -> dict[str, str | None] | None:
+        """Project ID → stage as that period's register listed them; None if none was built."""
+        rows = self.db.execute("SELECT project_id, stage FROM register_projects WHERE period = ?", (str(period),))
+        found = {r["project_id"]: r["stage"] for r in rows}
+        return found or None
+
+
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield list(items[start:start + size])
 
 
 def _statements(script: str) -> list[str]:

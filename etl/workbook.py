@@ -148,6 +148,16 @@ class Formats:
             }
             for pct in (False, True) for signed in (False, True) for places in range(4)
         },
+        # register (etl/register_workbook.py)
+        "figure": {"num_format": "#,##0", "bold": True, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "header_centre": {
+            "bold": True, "font_color": "#FFFFFF", "bg_color": NAVY, "text_wrap": True, "align": "center",
+            "valign": "vcenter", "border": 1, "border_color": GRID,
+        },
+        "total": {"num_format": "#,##0", "bold": True, "bg_color": LIGHT, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "total_label": {"bold": True, "bg_color": LIGHT, "valign": "top", "border": 1, "border_color": GRID},
+        "count": {"num_format": "#,##0", "align": "center", "valign": "top", "border": 1, "border_color": GRID},
+        "datetime": {"num_format": "dd/mm/yyyy hh:mm", "align": "left", "valign": "top", "border": 1, "border_color": GRID},
     }
 
     def __init__(self, workbook: Workbook):
@@ -195,6 +205,12 @@ def atomic_workbook(path: Path | str) -> Iterator[tuple[Workbook, Formats]]:
 def is_blank(value: object) -> bool:
     if value is None:
         return True
+    # Fast paths for the common plain types (a register writes hundreds of thousands of cells).
+    kind = type(value)
+    if kind is str:
+        return not value.strip()
+    if kind is int or kind is bool or kind is dt.date or kind is dt.datetime:
+        return False
     if isinstance(value, float) and math.isnan(value):
         return True
     try:
@@ -209,7 +225,9 @@ def is_blank(value: object) -> bool:
 
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt=None) -> None:
     """Write one value by its Python type; text always as a string, never a formula."""
-    if is_blank(value):
+    if type(value) is str and value.strip():  # the common case first: text, written as text
+        ws.write_string(row, col, value, fmt)
+    elif is_blank(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
         ws.write_string(row, col, "Yes" if value else "No", fmt)
@@ -251,6 +269,7 @@ def write_table(
     autofilter: bool = True,
     freeze: bool = True,
     row_height: float | None = None,
+    rag_last_row: int | None = None,
 ) -> int:
     """Write a header row and the rows below it; returns the number of data rows.
 
@@ -261,10 +280,11 @@ def write_table(
         ws.set_column(first_col + offset, first_col + offset, column.width)
         ws.write_string(first_row, first_col + offset, column.header, formats["header"])
     count = 0
+    cells = [(first_col + offset, column.key, formats[column.format_name]) for offset, column in enumerate(columns)]
     for count, record in enumerate(rows, start=1):
         r = first_row + count
-        for offset, column in enumerate(columns):
-            write_value(ws, r, first_col + offset, record.get(column.key), formats[column.format_name])
+        for col, key, fmt in cells:
+            write_value(ws, r, col, record.get(key), fmt)
         if row_height:
             ws.set_row(r, row_height)
     last_row = first_row + max(count, 1)
@@ -276,7 +296,8 @@ def write_table(
         if column.kind in ("rag", "kpi_rag"):
             ratings = KPI_RATINGS if column.kind == "kpi_rag" else RAG_SCALE
             # Colour well past the data so a row pasted in later is coloured too.
-            add_rag_formats(ws, formats, first_row + 1, first_col + offset, last_row + 500, first_col + offset, ratings)
+            end = rag_last_row if rag_last_row is not None else last_row + 500
+            add_rag_formats(ws, formats, first_row + 1, first_col + offset, end, first_col + offset, ratings)
     return count
 
 
@@ -335,19 +356,17 @@ MAX_ROW_HEIGHT = 409.0
 SOFT_FILLS: tuple[str, ...] = ("soft_blue", "soft_green", "soft_peach", "soft_lilac")
 
 
-def wrapped_lines(text: object, width_chars: float) -> int:
-    """How many lines `text` takes when wrapped in a cell `width_chars` wide (a safe estimate).
+def chars_per_line(width: float) -> int:
+    """Characters of ordinary 10-point text that fit on one line of a column `width` wide."""
+    return max(int(width * 1.25) - 1, 1)
 
-    xlsxwriter cannot measure text, and LibreOffice does not fit the height of rows written
-    with an explicit height, so pmo sets row heights itself from this count.
-    """
-    # Column width units are the width of a '0'; ordinary prose runs a little narrower,
-    # but words do not break mid-line: count one character per unit, a margin of ~10%.
-    per_line = max(1, int(width_chars))
-    lines = 0
-    for paragraph in str(text or "").split("\n"):
-        lines += max(1, math.ceil(len(paragraph.rstrip()) / per_line))
-    return lines
+
+def wrapped_lines(text: object, width: float) -> int:
+    """Lines a text needs in a wrapped cell `width` characters wide (an estimate, as Excel's is)."""
+    if is_blank(text):
+        return 1
+    per_line = chars_per_line(width)
+    return sum(max(math.ceil(len(part) / per_line), 1) for part in str(text).splitlines() or [""])
 
 
 def row_height(text: object, width_chars: float, minimum: float = LINE_HEIGHT) -> float:
@@ -506,3 +525,119 @@ def add_trend_sparklines(ws: Worksheet, cells: Sequence[tuple[int, int]], data_r
         "location": [xl_rowcol_to_cell(row, col) for row, col in cells], "range": list(data_ranges),
         "type": "line", "series_color": NAVY, "last_point": True, "markers": False, "weight": 1.25,
     })
+
+
+# ---------------------------------------------------------------- register (etl/register_workbook.py)
+
+#: The last row of a sheet (0-based): conditional formats "over the whole column" end here.
+LAST_ROW = 1_048_575
+#: Fill for "no rating" in charts (a project with no return to show).
+NO_RATING_FILL = "#BFBFBF"
+
+
+def fit_row_heights(
+    ws: Worksheet, columns: Sequence[Column], rows: Sequence[dict[str, object]], first_row: int = 1,
+    max_lines: int = 12,
+) -> None:
+    """Set each data row tall enough for its longest wrapped text (up to `max_lines` lines).
+
+    Excel does not grow rows to fit wrapped text written by a program, and LibreOffice does
+    so unevenly, so the heights are set explicitly.
+    """
+    wrapped = [(c.key, c.width, chars_per_line(c.width)) for c in columns if c.kind == "wrap"]
+    for offset, record in enumerate(rows):
+        lines = 1
+        for key, width, per_line in wrapped:
+            text = record.get(key)
+            # Short single-line text (most cells) needs no counting.
+            if isinstance(text, str) and (len(text) > per_line or "\n" in text):
+                lines = max(lines, wrapped_lines(text, width))
+        if lines > 1:
+            ws.set_row(first_row + offset, min(lines, max_lines) * LINE_HEIGHT + 3)
+
+
+def rag_header_formats(ws: Worksheet, formats: Formats, row: int, first_col: int, last_col: int) -> None:
+    """Colour header cells that name a rating in that rating's colours (a key to the counts below)."""
+    add_rag_formats(ws, formats, row, first_col, row, last_col)
+
+
+def _chart_font(size: int = 9, bold: bool = False) -> dict[str, object]:
+    return {"name": FONT, "size": size, "bold": bold}
+
+
+def rag_fill_colour(rating: str) -> str:
+    return RAG_COLOURS[rating][0] if rating in RAG_COLOURS else NO_RATING_FILL
+
+
+def rag_distribution_chart(
+    workbook: Workbook, sheet: str, first_row: int, last_row: int, label_col: int, value_col: int,
+    ratings: Sequence[str], title: str, largest: int = 0,
+):
+    """A column chart of projects per rating, each column in its rating's colour, labelled.
+
+    `largest` (the biggest count) sets whole-number axis steps."""
+    chart = workbook.add_chart({"type": "column"})
+    chart.add_series({
+        "name": "Projects",
+        "categories": [sheet, first_row, label_col, last_row, label_col],
+        "values": [sheet, first_row, value_col, last_row, value_col],
+        "points": [{"fill": {"color": rag_fill_colour(r)}, "border": {"color": GRID}} for r in ratings],
+        "data_labels": {"value": True, "font": _chart_font()},
+        "gap": 60,
+    })
+    _style_chart(chart, title, largest)
+    chart.set_legend({"none": True})
+    return chart
+
+
+def rag_trend_chart(
+    workbook: Workbook, sheet: str, header_row: int, first_row: int, last_row: int, label_col: int,
+    first_value_col: int, ratings: Sequence[str], title: str, largest: int = 0,
+):
+    """A stacked column chart: one series per rating (in its colour), one column per period;
+    `largest` (the tallest stack) sets whole-number axis steps."""
+    chart = workbook.add_chart({"type": "column", "subtype": "stacked"})
+    for offset, rating in enumerate(ratings):
+        col = first_value_col + offset
+        chart.add_series({
+            "name": [sheet, header_row, col],
+            "categories": [sheet, first_row, label_col, last_row, label_col],
+            "values": [sheet, first_row, col, last_row, col],
+            "fill": {"color": rag_fill_colour(rating)},
+            "border": {"color": GRID},
+            "gap": 50,
+        })
+    _style_chart(chart, title, largest)
+    chart.set_legend({"position": "bottom", "font": _chart_font()})
+    return chart
+
+
+def _style_chart(chart, title: str, largest: int = 0) -> None:
+    chart.set_title({"name": title, "name_font": _chart_font(11, True)})
+    chart.set_x_axis({"num_font": _chart_font()})
+    # Counts: whole-number steps from zero, about five of them.
+    step = max(1, math.ceil(largest / 5))
+    chart.set_y_axis({
+        "num_font": _chart_font(), "num_format": "0", "min": 0, "major_unit": step,
+        "max": step * (largest // step + 1),  # one step above the largest, room for its label
+        "major_gridlines": {"visible": True, "line": {"color": "#D9D9D9"}},
+    })
+    chart.set_chartarea({"border": {"color": GRID}})
+
+
+#: Font colours that flag a value: arrows better (green) and worse (red), an escalation.
+FLAG_COLOURS: dict[str, str] = {"↑": "#00B050", "↓": "#C00000", "Yes": "#C00000"}
+
+
+def add_flag_formats(
+    ws: Worksheet, formats: Formats, first_row: int, col: int, last_row: int, values: Sequence[str],
+) -> None:
+    """Conditional formats colouring the font of the given values (e.g. `↓` red) in a column."""
+    for value in values:
+        key = f"flag:{value}"
+        if key not in formats._cache:
+            formats._cache[key] = formats.workbook.add_format({"font_color": FLAG_COLOURS[value], "bold": True})
+        ws.conditional_format(
+            first_row, col, last_row, col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{value}"', "format": formats._cache[key]},
+        )

@@ -60,3 +60,18 @@ def test_bad_settings_exit_2(tmp_path):
     result = CliRunner().invoke(cli.main, ["templates", "--period", "2024-09", "--inputs", str(tmp_path),
                                            "--outputs", str(tmp_path / "out")])
     assert result.exit_code == 2 and "unknown setting(s) colour" in result.output
+
+
+def test_demo_ends_with_the_register_for_each_month(tmp_path):
+    from openpyxl import load_workbook
+
+    from etl.demo import run_demo
+    from etl.portfolio import load_portfolio
+    from etl.register import register_path
+
+    ctx = run_demo(outputs_dir=tmp_path / "out")
+    for period in DEMO_PERIODS:
+        assert register_path(tmp_path / "out", period) in ctx.files
+    book = load_workbook(register_path(tmp_path / "out", DEMO_PERIODS[-1]), read_only=True)
+    ids = [row[0] for row in book["Register"].iter_rows(min_row=2, values_only=True)]
+    assert ids == list(load_portfolio(EXAMPLE_PORTFOLIO_XLSX).index)
