@@ -111,6 +111,9 @@ class Formats:
             "bg_color": INPUT_FILL, "align": "center", "valign": "top", "bold": True, "border": 1,
             "border_color": "#BF9000", "locked": False,
         },
+        # etl/validation_report.py: when a return was received, to the minute.
+        "datetime": {"num_format": "dd/mm/yyyy hh:mm", "align": "left", "valign": "top", "border": 1,
+                     "border_color": GRID},
     }
 
     def __init__(self, workbook: Workbook):
@@ -286,3 +289,30 @@ def print_setup(
 def _escape_footer(text: str) -> str:
     # '&' starts a control code in headers and footers.
     return text.replace("&", "&&")
+
+
+# etl/validation_report.py: problem severities, coloured like Excel's "bad" and "neutral" styles.
+SEVERITY_COLOURS: dict[str, tuple[str, str]] = {
+    "Error": ("#FFC7CE", "#9C0006"),
+    "Warning": ("#FFEB9C", "#9C5700"),
+}
+
+
+def add_text_fills(
+    ws: Worksheet,
+    formats: Formats,
+    first_row: int,
+    first_col: int,
+    last_row: int,
+    last_col: int,
+    colours: dict[str, tuple[str, str]],
+) -> None:
+    """Conditional formats filling each cell equal to one of `colours`' texts with its (fill, font)."""
+    for text, (fill, font) in colours.items():
+        key = f"fill:{fill}:{font}"
+        if key not in formats._cache:
+            formats._cache[key] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "bold": True})
+        ws.conditional_format(
+            first_row, first_col, last_row, last_col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{text}"', "format": formats._cache[key]},
+        )
