@@ -84,6 +84,22 @@ def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
     return rows
 
 
+_LINE_HEIGHT = 12.75
+
+
+def fit_rows(ws, columns, rows: list[dict[str, Any]], first_row: int = 1) -> None:
+    """Make each row tall enough for its longest wrapped text (rows do not grow by themselves)."""
+    wrapped = [c for c in columns if c.kind == "wrap"]
+    for offset, record in enumerate(rows):
+        lines = 1
+        for column in wrapped:
+            chars = max(int(column.width * 1.1) - 1, 1)
+            text = _as_text(record.get(column.key))
+            lines = max(lines, sum(max(1, -(-len(part) // chars)) for part in text.split("\n")))
+        if lines > 1:
+            ws.set_row(first_row + offset, min(lines, 30) * _LINE_HEIGHT + 2)
+
+
 def write_validation_report(result: "IngestResult", path: Path | str) -> Path:
     """Write the report workbook to `path` (atomically) and return the path."""
     path = Path(path)
@@ -93,11 +109,14 @@ def write_validation_report(result: "IngestResult", path: Path | str) -> Path:
         problems = workbook.add_worksheet("Problems")
         rows = problem_rows(result)
         count = write_table(problems, formats, PROBLEM_COLUMNS, rows)
+        fit_rows(problems, PROBLEM_COLUMNS, rows)
         add_text_fills(problems, formats, 1, 8, max(count, 1) + 500, 8, SEVERITY_COLOURS)
         print_setup(problems, landscape=True, period=period)
 
         files = workbook.add_worksheet("Files")
-        count = write_table(files, formats, FILE_COLUMNS, file_rows(result))
+        listed = file_rows(result)
+        count = write_table(files, formats, FILE_COLUMNS, listed)
+        fit_rows(files, FILE_COLUMNS, listed)
         add_text_fills(files, formats, 1, 2, max(count, 1) + 500, 2, OUTCOME_COLOURS)
         print_setup(files, landscape=True, period=period)
         problems.activate()
