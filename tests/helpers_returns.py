@@ -24,7 +24,6 @@ import shutil
 import struct
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
@@ -191,8 +190,16 @@ def name_ref(path: Path, name: str) -> str:
 
 
 def name_cell(path: Path, name: str) -> str:
-    """The cell (top-left for a range) a defined name points at in a saved workbook."""
-    return name_ref(path, name).split(":")[0]
+    """The cell a defined name points at in a saved workbook (top-left for a range).
+
+    `table:n:column` names the cell of a table's n-th row and column, e.g. `risks:2:rating`.
+    """
+    if ":" not in name:
+        return name_ref(path, name).split(":")[0]
+    table, number, key = name.split(":")
+    column, row = re.fullmatch(r"([A-Z]+)(\d+)", name_ref(path, table).split(":")[0]).groups()
+    offset = [k for k, _, _ in F.TABLE_BY_NAME[table].columns].index(key)
+    return f"{chr(ord(column) + offset)}{int(row) + int(number) - 1}"
 
 
 _CELL = re.compile(r"(\$?)([A-Z]{1,3})(\$?)(\d+)")
@@ -365,24 +372,28 @@ def pad_with_photo(path: Path, megabytes: float) -> Path:
 BOMB_MIB = 256
 
 
-@lru_cache(maxsize=1)
-def _bomb_bytes() -> bytes:
-    buffer = io.BytesIO()
-    chunk = b" " * (1 << 20)
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
-        z.writestr(CONTENT_TYPES, '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>')
-        with z.open(SHEET_XML, "w", force_zip64=True) as member:
-            member.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
-            for _ in range(BOMB_MIB):
-                member.write(chunk)
-            member.write(b"</sheetData></worksheet>")
-    return buffer.getvalue()
-
-
 def zip_bomb(path: Path) -> Path:
-    """Someone sent a zip bomb named like a return: about 260 KB on disk, a sheet part that
-    inflates to 256 MiB of spaces. Made with zipfile, streamed (the test never holds it inflated)."""
-    path.write_bytes(_bomb_bytes())
+    """A return whose Highlight Report sheet was bloated into a zip bomb: the workbook is a
+    few hundred KB on disk, but its sheet part inflates to 256 MiB of spaces. Zip edit,
+    streamed with zipfile (the test never holds the inflated part in memory)."""
+    stat = path.stat()
+    with zipfile.ZipFile(path) as zin:
+        parts = [(info.filename, zin.read(info)) for info in zin.infolist()]
+    chunk = b" " * (1 << 20)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in parts:
+            if name != SHEET_XML:
+                zout.writestr(name, data)
+                continue
+            with zout.open(name, "w", force_zip64=True) as member:
+                head, tail = data.split(b"<sheetData>", 1)
+                member.write(head + b"<sheetData>")
+                for _ in range(BOMB_MIB):
+                    member.write(chunk)
+                member.write(tail)
+    path.write_bytes(buffer.getvalue())
+    os.utime(path, (stat.st_atime, stat.st_mtime))
     return path
 
 
@@ -524,8 +535,8 @@ class Case:
     build: Callable[[Env, str], Path]  # (env, project) -> the file, written into env.folder
     outcome: str
     fragment: str | None = None  # found (case-insensitively) in the file's Problem text
-    field: str | None = None  # the Field column of that problem
-    cell_of: str | None = None  # the problem's Cell is where this defined name points in the file
+    field: str | None = None  # the Field column of that problem: a field, or `table:column`
+    cell_of: str | None = None  # the problem's Cell: where this name (or `table:row:column`) is in the file
     project: str = "CPCA-020"
     severity: str | None = None  # "error" / "warning" when it matters
 
@@ -595,8 +606,8 @@ def build_oversized(env: Env, project: str) -> Path:
 
 
 def build_zip_bomb(env: Env, project: str) -> Path:
-    """A zip bomb named like a return: 260 KB on disk, 256 MiB when inflated."""
-    return zip_bomb(env.folder / template_name(project, env.period))
+    """A return bloated into a zip bomb: 260 KB on disk, 256 MiB when inflated."""
+    return zip_bomb(_good(env, project))
 
 
 def build_xlsm(env: Env, project: str) -> Path:
@@ -750,9 +761,9 @@ def build_impossible_date(env: Env, project: str) -> Path:
 
 
 def build_duplicate(env: Env, project: str) -> Path:
-    """A partner sent the same return twice (identical bytes, a `(1)` copy from the inbox)."""
+    """A partner sent the same return twice (identical bytes, saved again as `Copy of …`)."""
     first = _good(env, project)
-    copy = first.with_name(first.stem + " (1).xlsx")
+    copy = first.with_name("Copy of " + first.name)
     shutil.copy2(first, copy)
     return copy
 
@@ -790,17 +801,18 @@ CASES: tuple[Case, ...] = (
     Case("merged_cell_over_input", build_merged, REJECTED, "required", "rag_this_period", "rag_this_period",
          project="CPCA-059"),
     Case("money_typed_as_text", build_money_text, ACCEPTED, project="CPCA-061"),
-    Case("named_pipe", build_fifo, SKIPPED, project="CPCA-001"),
-    Case("pdf", build_pdf, SKIPPED, project="CPCA-002"),
-    Case("docx", build_docx, SKIPPED, project="CPCA-003"),
-    Case("excel_lock_file", build_lock_file, SKIPPED, project="CPCA-004"),
+    Case("named_pipe", build_fifo, SKIPPED, "not a regular file", project="CPCA-001"),
+    Case("pdf", build_pdf, SKIPPED, "not a spreadsheet", project="CPCA-002"),
+    Case("docx", build_docx, SKIPPED, "not a spreadsheet", project="CPCA-003"),
+    Case("excel_lock_file", build_lock_file, SKIPPED, "hidden file", project="CPCA-004"),
     Case("inserted_rows_and_bad_rag", build_inserted_rows_purple, REJECTED, "Purple", "rag_this_period",
          "rag_this_period", project="CPCA-005"),
     Case("inserted_rows", build_inserted_rows, ACCEPTED, project="CPCA-006"),
     Case("moved_rag_cell", build_moved_rag, ACCEPTED, project="CPCA-007"),
     Case("messy_but_valid", build_messy, ACCEPTED, project="CPCA-028"),
     Case("not_due", build_not_due, ACCEPTED, "not due", project="CPCA-017", severity="warning"),
-    Case("risk_rating_outside_list", build_bad_risk_rating, REJECTED, "Very high", "risks", project="CPCA-029"),
+    Case("risk_rating_outside_list", build_bad_risk_rating, REJECTED, "Very high", "risks:rating", "risks:2:rating",
+         project="CPCA-029"),
     Case("impossible_date", build_impossible_date, REJECTED, "31/02/2024", "next_key_milestone_date",
          "next_key_milestone_date", project="CPCA-032"),
     Case("duplicate_copy", build_duplicate, DUPLICATE, project="CPCA-019"),
