@@ -433,9 +433,10 @@ def ole_compound_file(streams: dict[str, bytes]) -> bytes:
     directory = entry("Root Entry", 5, no_stream, 1 if names else no_stream, end_of_chain, 0)
     for i, name in enumerate(names, start=1):
         directory += entry(name, 2, i + 1 if i < len(names) else no_stream, no_stream, starts[name], sizes[name])
-    empty = b"\0" * 64 + struct.pack("<HBB", 0, 0, 0) + struct.pack("<III", no_stream, no_stream, no_stream) + b"\0" * 52
+    empty = b"\0" * 64 + struct.pack("<HBB", 0, 0, 0) + struct.pack("<III", no_stream, no_stream, no_stream) + b"\0" * 48
     directory = directory.ljust(512, b"\0")
     directory = b"".join(directory[i:i + 128] if directory[i:i + 128].strip(b"\0") else empty for i in range(0, 512, 128))
+    assert len(empty) == 128 and len(directory) == 512
     header = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 16
               + struct.pack("<HHHHH", 0x3E, 3, 0xFFFE, 9, 6) + b"\0" * 6
               + struct.pack("<IIIIIIIII", 0, 1, 1, 0, 4096, end_of_chain, 0, end_of_chain, 0)
