@@ -489,6 +489,7 @@ def ingest_folder(
             if isinstance(project, str):
                 outcome.project_id = project
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
+            outcome.problems += _date_warnings(outcome, raw, normalised["fields"].loc[outcome.name], period)
         if raw is not None and not outcome.errors:
             record = _record(outcome.name, raw, normalised, [])
             later = _later_return(store, record, offered)
@@ -532,4 +533,19 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
         file=outcome.name, field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=project, severity="warning",
         fix="Nothing to do, unless the project's stage or frequency on the portfolio is out of date.",
+    )]
+
+
+def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: pd.Series, period: Period) -> list[Problem]:
+    """A forecast completion before the period began is possible but worth a question."""
+    forecast = values.get("forecast_completion_date")
+    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < H.EARLIEST_DATE:
+        return []
+    cell = raw.fields.get("forecast_completion_date")
+    return [Problem(
+        f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
+        "finished, or is the forecast out of date?", file=outcome.name,
+        field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
+        cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",
+        fix="If the project has finished, tell the Programme Office so it can be closed; otherwise update the forecast.",
     )]

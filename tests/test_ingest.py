@@ -264,6 +264,17 @@ def test_not_due_is_accepted_with_a_warning(work, portfolio):
     assert report(tmp_path, "2023-08")["Files"][0]["Outcome"] == "Accepted"
 
 
+def test_forecast_completion_already_past_is_a_warning(work, portfolio):
+    tmp_path, folder = work
+    path = good_return(folder, portfolio, "CPCA-001",
+                       answers=with_values(good_answers("Full"), forecast_completion_date="31/08/2023"))
+    assert run_ingest(tmp_path, folder).exit_code == 0
+    (warning,) = report(tmp_path)["Problems"]
+    assert (warning["Severity"], warning["Cell"], warning["Value"]) == (
+        "Warning", name_cell(path, "forecast_completion_date"), "31/08/2023")
+    assert "before September 2023 began" in warning["Problem"]
+
+
 def test_wrong_period_and_unknown_project_are_rejected(work, portfolio):
     tmp_path, folder = work
     wrong = good_return(folder, portfolio, "CPCA-001", period="2023-08", received=dt.date(2023, 9, 6))
