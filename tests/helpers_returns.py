@@ -557,48 +557,43 @@ def _answers(env: Env, project: str, **changes: Any) -> Answers:
     return with_values(good_answers(report_type, env.period), **changes)
 
 
-def build_csv_renamed(env: Env, project: str) -> Path:
-    """A partner exported the sheet to CSV and renamed the file `.xlsx`."""
-    path = env.folder / template_name(project, env.period)
-    path.write_text(f"Project ID,Reporting month,Status this period\n{project},{env.period},Amber\n", encoding="utf-8")
+def _write(env: Env, name: str, data: bytes) -> Path:
+    path = env.folder / name
+    path.write_bytes(data)
     set_received(path, RECEIVED)
     return path
 
 
+def build_csv_renamed(env: Env, project: str) -> Path:
+    """A partner exported the sheet to CSV and renamed the file `.xlsx`."""
+    text = f"Project ID,Reporting month,Status this period\n{project},{env.period},Amber\n"
+    return _write(env, template_name(project, env.period), text.encode("utf-8"))
+
+
 def build_xls(env: Env, project: str) -> Path:
     """A partner saved the return in the old Excel 97-2003 format (`.xls`)."""
-    path = env.folder / f"{project}_{env.period}_highlight.xls"
-    path.write_bytes(xls_bytes())
-    return path
+    return _write(env, f"{project}_{env.period}_highlight.xls", xls_bytes())
 
 
 def build_ods(env: Env, project: str) -> Path:
     """A partner saved the return from LibreOffice Calc as OpenDocument (`.ods`)."""
-    path = env.folder / f"{project}_{env.period}_highlight.ods"
-    path.write_bytes(ods_bytes())
-    return path
+    return _write(env, f"{project}_{env.period}_highlight.ods", ods_bytes())
 
 
 def build_password(env: Env, project: str) -> Path:
     """A partner protected the workbook with a password to open it (encrypted OOXML, still `.xlsx`)."""
-    path = env.folder / template_name(project, env.period)
-    path.write_bytes(encrypted_ooxml_bytes())
-    return path
+    return _write(env, template_name(project, env.period), encrypted_ooxml_bytes())
 
 
 def build_zero_bytes(env: Env, project: str) -> Path:
     """An attachment that saved as an empty (0-byte) file."""
-    path = env.folder / template_name(project, env.period)
-    path.write_bytes(b"")
-    return path
+    return _write(env, template_name(project, env.period), b"")
 
 
 def build_truncated(env: Env, project: str) -> Path:
     """A download cut off half-way: the first half of a good return's bytes."""
-    path = _good(env, project)
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) // 2])
-    return path
+    data = _good(env, project).read_bytes()
+    return _write(env, template_name(project, env.period), data[: len(data) // 2])
 
 
 def build_oversized(env: Env, project: str) -> Path:
@@ -699,23 +694,17 @@ def build_fifo(env: Env, project: str) -> Path:
 
 def build_pdf(env: Env, project: str) -> Path:
     """A partner also sent the return printed to PDF."""
-    path = env.folder / f"{project}_{env.period}_highlight.pdf"
-    path.write_bytes(pdf_bytes())
-    return path
+    return _write(env, f"{project}_{env.period}_highlight.pdf", pdf_bytes())
 
 
 def build_docx(env: Env, project: str) -> Path:
     """A partner's covering letter (`.docx`) saved with the returns."""
-    path = env.folder / f"{project} covering letter.docx"
-    path.write_bytes(docx_bytes())
-    return path
+    return _write(env, f"{project} covering letter.docx", docx_bytes())
 
 
 def build_lock_file(env: Env, project: str) -> Path:
     """Excel's owner file (`~$…xlsx`) left behind while someone had a return open."""
-    path = env.folder / f"~${project}_{env.period}_highlight.xlsx"
-    path.write_bytes(b"\x0bPMO Officer" + b" " * 43 + b"\x0b\x00P\x00M\x00O" + b"\x00" * 100)
-    return path
+    return _write(env, f"~${project}_{env.period}_highlight.xlsx", b"\x0bPMO Officer" + b" " * 43 + b"\x0b\x00P\x00M\x00O" + b"\x00" * 100)
 
 
 def build_inserted_rows_purple(env: Env, project: str) -> Path:
