@@ -750,6 +750,19 @@ def build_impossible_date(env: Env, project: str) -> Path:
     return _good(env, project, _answers(env, project, next_key_milestone_date="31/02/2024"))
 
 
+def build_implausible_date(env: Env, project: str) -> Path:
+    """A partner mistyped the year of the forecast completion: `31/03/1925` for 2025."""
+    return _good(env, project, _answers(env, project, forecast_completion_date="31/03/1925"))
+
+
+def build_milestone_without_text(env: Env, project: str) -> Path:
+    """A partner cleared a milestone's description but left its status and date in the row."""
+    answers = _answers(env, project)
+    rows = answers.tables["milestones_this_period"]
+    blanked = [rows[0], (None, *rows[1][1:])]
+    return _good(env, project, Answers(answers.values, {**answers.tables, "milestones_this_period": blanked}))
+
+
 def build_duplicate(env: Env, project: str) -> Path:
     """A partner sent the same return twice (identical bytes, saved again as `Copy of …`)."""
     first = _good(env, project)
@@ -806,6 +819,10 @@ CASES: tuple[Case, ...] = (
     Case("impossible_date", build_impossible_date, REJECTED, "31/02/2024", "next_key_milestone_date",
          "next_key_milestone_date", project="CPCA-032"),
     Case("duplicate_copy", build_duplicate, DUPLICATE, project="CPCA-019"),
+    Case("implausible_date", build_implausible_date, REJECTED, "not a plausible date", "forecast_completion_date",
+         "forecast_completion_date", project="CPCA-003"),
+    Case("milestone_without_description", build_milestone_without_text, REJECTED, "no milestone described",
+         "milestones_this_period:milestone", "milestones_this_period:2:milestone", project="CPCA-004"),
 )
 
 CASE_BY_NAME = {case.name: case for case in CASES}
