@@ -23,7 +23,7 @@ import re
 import shutil
 import struct
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 from unittest import mock
@@ -35,7 +35,7 @@ from etl.config import Settings
 from etl.partner import fill_return, plan_row, set_received
 from etl.periods import FULL, Period
 from etl.portfolio import reporting_plan
-from etl.templates import Answers, TemplateContext, template_name, write_template
+from etl.templates import Answers, TemplateContext, template_name
 
 #: The month the corpus is written for, and the day its returns "arrive" (before the due date).
 PERIOD = Period(2023, 9)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import struct
-import zipfile
 
 import openpyxl
 import pytest
@@ -197,3 +195,24 @@ def test_example_returns_dates_are_not_after_the_demo_day():
             completed = example.answers.values.get("completed_date")
             if isinstance(completed, dt.date):
                 assert completed <= example.received
+
+
+def test_edited_returns_open_in_libreoffice(tmp_path, portfolio):
+    """The XML edits make files a real client reads: rows inserted, the RAG moved, a formula."""
+    from helpers_libreoffice import convert_to_pdf, pdf_text
+    from helpers_returns import formula_in
+
+    ctx = context_for(portfolio, "CPCA-020")
+    answers = good_answers(ctx.report_type, rag="Amber/Red")
+    path = fill_return(tmp_path, ctx, Answers({**answers.values, "budget_approved": 1_200_000}, answers.tables),
+                       dt.date(2023, 10, 2))
+    rag_row = int(name_cell(path, "rag_this_period")[1:])
+    insert_rows(path, rag_row - 1, 2, "Inserted by the partner")
+    move_cell(path, "rag_this_period")
+    formula_in(path, "budget_approved", "1000000+200000")
+    text = pdf_text(convert_to_pdf(path, tmp_path / "pdf"))
+    assert "Inserted by the partner" in text
+    assert "£1,200,000" in text and "Detailed design approved" in text
+    wb = openpyxl.load_workbook(path)
+    assert wb[F.SHEET][name_cell(path, "budget_approved")].value == "=1000000+200000"
+    assert wb[F.SHEET][name_cell(path, "rag_this_period")].value == "Amber/Red"
