@@ -36,6 +36,7 @@ from etl.reader import RawReturn, ReturnUnreadable, is_spreadsheet_name, read_re
 from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store
 from etl.values import clean_text, parse_date, parse_money
 from schemas import highlight as H
+from schemas.portfolio import canonical_choice
 
 OUTCOME_ACCEPTED = "Accepted"
 OUTCOME_SUPERSEDES = "Accepted (supersedes earlier return)"
@@ -185,13 +186,10 @@ def _choice(value: Any, choices: tuple[str, ...], what: str, aliases: dict[str, 
     text = clean_text(value)
     if text is None:
         return None
-    folded = " ".join(text.split()).casefold()
-    for choice in choices:
-        if choice.casefold() == folded:
-            return choice
-    if aliases and folded in aliases:
-        return aliases[folded]
-    raise ValueError(f"'{text}' is not {what}: use one of {', '.join(choices)}")
+    chosen = canonical_choice(text, choices) or (aliases or {}).get(text.casefold())
+    if chosen is None:
+        raise ValueError(f"'{text}' is not {what}: use one of {', '.join(choices)}")
+    return chosen
 
 
 _NORMALISERS: dict[str, Callable[[Any], Any]] = {
@@ -473,6 +471,13 @@ def ingest_folder(
             except ReturnUnreadable as exc:
                 outcome.problems = exc.problems
                 outcome.project_id = exc.project_id
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
+                # One odd file must not stop the batch: reject it, saying what failed.
+                outcome.problems = [Problem(
+                    f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=name,
+                    fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
             else:
                 outcome.project_id = raw.project_id
                 outcome.problems = list(raw.warnings)
