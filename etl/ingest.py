@@ -133,6 +133,8 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
                     found.append((entry, "a hidden or linked folder, not entered"))
                 else:
                     walk(entry)
+            elif entry.is_symlink():
+                found.append((entry, "a link to a file elsewhere, not read"))
             elif not entry.is_file():
                 found.append((entry, "not a regular file"))
             elif hidden:
@@ -434,7 +436,8 @@ def ingest_folder(
 
     pending: list[tuple[FileOutcome, OfferedFile]] = []
     returns: dict[str, RawReturn] = {}
-    batch_shas: set[str] = set()
+    first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
+    copies: list[tuple[FileOutcome, FileOutcome]] = []
     for path, skip_reason in offered_paths(folder):
         name = path.relative_to(folder).as_posix()
         outcome = FileOutcome(path, name)
@@ -453,16 +456,19 @@ def ingest_folder(
         offered = _offered(path, period, data)
         _describe(outcome, offered)
         earlier = store.accepted_return_for(offered.sha256)
-        if earlier is not None or offered.sha256 in batch_shas:
+        if earlier is not None or offered.sha256 in first_of:
             outcome.outcome = OUTCOME_DUPLICATE
-            outcome.project_id = earlier["project_id"] if earlier is not None else None
-            when = f" on {earlier['ingested_at'][:10]}" if earlier is not None else " earlier in this run"
-            outcome.problems = [Problem(f"Identical to a file already ingested{when}; skipped.", file=name,
-                                        severity="warning")]
+            if earlier is not None:
+                outcome.project_id = earlier["project_id"]
+                outcome.problems = [Problem(
+                    f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
+                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, severity="warning")]
+            else:
+                copies.append((outcome, first_of[offered.sha256]))
             result._add(outcome)
             done(path)
             continue
-        batch_shas.add(offered.sha256)
+        first_of[offered.sha256] = outcome
         if data is None:
             outcome.problems = [too_big(name, size, settings.max_return_mb)]
         else:
@@ -515,8 +521,17 @@ def ingest_folder(
             time.sleep(delay)
         done(outcome.path)
 
+    for copy, first in copies:
+        # Said once the first file's fate is known.
+        copy.project_id = first.project_id
+        copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
+                                 file=copy.name, severity="warning")]
     result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
     return result
+
+
+def _uk_day(iso: str) -> str:
+    return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
 
 
 def _describe(outcome: FileOutcome, offered: OfferedFile) -> None:

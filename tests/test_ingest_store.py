@@ -64,7 +64,9 @@ def test_identical_bytes_under_two_names_are_stored_once(tmp_path, portfolio):
     result = _ingest(tmp_path, folder)
 
     assert [o.name for o in result.accepted] == ["CPCA-002_2023-09_highlight.xlsx"]
-    assert [o.name for o in result.duplicates] == ["sub/copy of return.xlsx"]
+    (copy,) = result.duplicates
+    assert copy.name == "sub/copy of return.xlsx" and copy.project_id == "CPCA-002"
+    assert copy.problems[0].message == "Identical to CPCA-002_2023-09_highlight.xlsx (accepted above); skipped."
     assert result.exit_code == 0
     with Store(tmp_path / "pmo.db") as store:
         assert len(store.returns_for("CPCA-002")) == 1
