@@ -171,6 +171,14 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
         raise _fail(name, f"The file is damaged or incomplete (not a readable workbook: {exc}). It may have been "
                           "cut short when it was saved, copied or attached.",
                     "Ask the sender to save the workbook again and re-attach it.") from None
+    limit = int(max_mb * MB * UNZIPPED_FACTOR)
+    total = sum(i.file_size for i in infos)
+    squeezed = any(i.file_size > MB and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos)
+    if total > limit or squeezed:
+        why = (f"over the {limit / MB:,.0f} MB pmo allows" if total > limit
+               else f"with a part compressed more than {MAX_RATIO} to 1")
+        raise _fail(name, f"The workbook would expand to {total / MB:,.0f} MB when opened (a 'zip bomb', or "
+                          f"hugely bloated), {why}, so it was not opened.", _FRESH_TEMPLATE, value=total)
     names = {i.filename for i in infos}
     if "mimetype" in names and package.read("mimetype")[:len(_ODS_MIME)] == _ODS_MIME:
         raise _fail(name, "This is an OpenDocument spreadsheet (.ods, e.g. from LibreOffice), not the .xlsx template.",
@@ -179,15 +187,6 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
         raise _fail(name, "This is a binary Excel workbook (.xlsb), not the .xlsx template.", _SEND_XLSX)
     if "xl/workbook.xml" not in names:
         raise _fail(name, "This is a zip file, but not an Excel workbook.", _FRESH_TEMPLATE)
-    limit = int(max_mb * MB * UNZIPPED_FACTOR)
-    total = sum(i.file_size for i in infos)
-    bomb = total > limit or any(
-        i.file_size > MB and i.file_size > MAX_RATIO * max(i.compress_size, 1) for i in infos
-    )
-    if bomb:
-        raise _fail(name, f"The workbook would expand to {total / MB:,.0f} MB when opened (a 'zip bomb', or "
-                          f"hugely bloated), over the {limit / MB:,.0f} MB pmo allows, so it was not opened.",
-                    _FRESH_TEMPLATE, value=total)
     if any(i.flag_bits & 0x1 for i in infos):
         raise _fail(name, "Parts of the workbook are encrypted, so it cannot be read.",
                     "Ask the sender to remove any password and send it again.")

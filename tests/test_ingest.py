@@ -329,3 +329,32 @@ def test_validation_report_opens_in_libreoffice(work, portfolio):
     text = pdf_text(pdf)
     assert "Purple" in text and "not a RAG rating" in text
     assert "CPCA-001_2023-09_highlight.xlsx" in text and "Accepted" in text
+
+
+def _zip(parts: dict[str, bytes]) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("parts,fragment", [
+    # A small file whose one part inflates a thousandfold: refused before anything is parsed.
+    ({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"\0" * (5 * 1024 * 1024)},
+     "compressed more than 200 to 1"),
+    # Excel's binary workbook format, saved by mistake.
+    ({"xl/workbook.bin": b"\0\1\2"}, "binary Excel workbook (.xlsb)"),
+    # A zip of something else entirely, renamed .xlsx.
+    ({"photos/site.jpg": b"\xff\xd8\xff"}, "zip file, but not an Excel workbook"),
+])
+def test_reader_refuses_other_packages_before_parsing(parts, fragment):
+    from etl.reader import ReturnUnreadable, read_return
+
+    with pytest.raises(ReturnUnreadable) as caught:
+        read_return(Path("return.xlsx"), _zip(parts))
+    (problem,) = caught.value.problems
+    assert fragment in problem.message and problem.file == "return.xlsx" and problem.fix
