@@ -32,7 +32,7 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.periods import Period
 from etl.rag import normalise_rag
-from etl.reader import RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
 from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store
 from etl.values import clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -208,6 +208,8 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
 
 def normalise(kind: str, value: Any) -> Any:
     """The clean value of a typed one, or `Unparsed` carrying the reason it cannot be read."""
+    if isinstance(value, FormulaError):
+        return H.Unparsed(value, f"The cell shows the error {value}: its formula cannot be worked out.")
     try:
         if isinstance(value, bool) and kind not in ("text", "wrap"):
             raise ValueError(f"'{value}' is a true/false value, not what this field needs")

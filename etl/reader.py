@@ -42,6 +42,9 @@ UNZIPPED_FACTOR = 10
 MAX_RATIO = 200
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELS_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_DOC_REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3}[0-9]+)"[^>]*?\st="e"[^>]*>.*?<v>([^<]*)</v>', re.S)
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTED_MARK = "EncryptionInfo".encode("utf-16-le")
 _XLS_MARK = "Workbook".encode("utf-16-le")
@@ -207,12 +210,17 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
     return package
 
 
+class FormulaError(str):
+    """A cell whose formula ended in an error (`#DIV/0!`, `#REF!`…): calamine reads it as blank."""
+
+
 @dataclass(frozen=True)
 class _Book:
     sheets: dict[str, str]  # sheet name -> state (visible, hidden, veryHidden)
     names: dict[str, str]  # workbook-level defined name -> reference text
     external_links: bool
     macros: bool
+    parts: dict[str, str] = field(default_factory=dict)  # sheet name -> its part in the package
 
 
 def _workbook_xml(name: str, package: zipfile.ZipFile) -> _Book:
@@ -245,7 +253,25 @@ def _workbook_xml(name: str, package: zipfile.ZipFile) -> _Book:
         names=names,
         external_links=any(f.startswith("xl/externalLinks/") for f in files),
         macros=any(f.lower().endswith("vbaproject.bin") for f in files),
+        parts=_sheet_parts(package, root),
     )
+
+
+def _sheet_parts(package: zipfile.ZipFile, root: Any) -> dict[str, str]:
+    """Sheet name -> the path of its XML part (through the workbook's relationships)."""
+    from defusedxml import ElementTree
+
+    try:
+        rels = ElementTree.fromstring(package.read("xl/_rels/workbook.xml.rels"))
+    except Exception:  # noqa: BLE001 - without them only formula errors go unexplained
+        return {}
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_RELS_NS}Relationship")}
+    parts = {}
+    for sheet in root.iter(f"{_MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{_DOC_REL_NS}id"), "")
+        if target:
+            parts[sheet.get("name", "")] = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+    return parts
 
 
 def _parse_ref(ref: str) -> tuple[str, int, int, int, int] | None:
@@ -262,10 +288,11 @@ def _parse_ref(ref: str) -> tuple[str, int, int, int, int] | None:
 class _Values:
     """Sheet values from calamine, loaded once per sheet (rows from A1: skip_empty_area=False)."""
 
-    def __init__(self, name: str, data: bytes):
+    def __init__(self, name: str, data: bytes, package: zipfile.ZipFile, book: _Book):
         from python_calamine import CalamineWorkbook
 
-        self.name = name
+        self.name, self.package, self.parts = name, package, book.parts
+        self.errors: dict[str, dict[str, str]] = {}
         try:
             self.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         except Exception as exc:  # calamine raises several types for a damaged file
@@ -286,8 +313,21 @@ class _Values:
         rows = self.rows(sheet)
         value = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
         if isinstance(value, str) and value == "":
-            value = None
+            value = self.error_at(sheet, f"{_letters(col)}{row + 1}")
         return Cell(value, sheet, row + 1, col)
+
+    def error_at(self, sheet: str, address: str) -> FormulaError | None:
+        """The error a blank-looking cell shows, if its formula failed (read from the sheet XML once)."""
+        if sheet not in self.errors:
+            found: dict[str, str] = {}
+            part = self.parts.get(sheet)
+            if part and part in self.package.namelist():
+                xml = self.package.read(part)
+                if b't="e"' in xml:
+                    found = {m[1].decode(): m[2].decode() for m in _ERROR_CELL.finditer(xml)}
+            self.errors[sheet] = found
+        text = self.errors[sheet].get(address)
+        return FormulaError(text) if text else None
 
 
 def _meta(values: _Values, book: _Book) -> dict[str, str]:
@@ -320,7 +360,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
     _check_container(name, path.suffix.lower(), data)
     package = _open_zip(name, data, max_mb)
     book = _workbook_xml(name, package)
-    values = _Values(name, data)
+    values = _Values(name, data, package, book)
     warnings: list[Problem] = []
     if book.macros:
         warnings.append(Problem(

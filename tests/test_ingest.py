@@ -358,3 +358,32 @@ def test_reader_refuses_other_packages_before_parsing(parts, fragment):
         read_return(Path("return.xlsx"), _zip(parts))
     (problem,) = caught.value.problems
     assert fragment in problem.message and problem.file == "return.xlsx" and problem.fix
+
+
+def formula_error_in(path: Path, name: str, error: str = "#DIV/0!") -> Path:
+    """A partner typed a formula into a field that Excel could not work out (e.g. `=B31/0`):
+    Excel saves the formula with its error as the cached value (`t="e"`)."""
+    import re
+
+    from helpers_returns import SHEET_XML, rewrite_zip
+
+    ref = name_cell(path, name)
+
+    def edit(data: bytes) -> bytes:
+        text = data.decode()
+        cell = re.search(rf'<c r="{ref}"(?: [^>]*?)?(?:/>|>.*?</c>)', text).group(0)
+        style = re.search(r' s="\d+"', cell)
+        return text.replace(cell, f'<c r="{ref}"{style.group(0) if style else ""} t="e"><f>B31/0</f>'
+                                  f'<v>{error}</v></c>').encode()
+
+    return rewrite_zip(path, {SHEET_XML: edit})
+
+
+def test_a_formula_error_is_reported_as_the_error_not_as_blank(work, portfolio):
+    tmp_path, folder = work
+    path = formula_error_in(good_return(folder, portfolio, "CPCA-001"), "spend_to_date")
+    assert run_ingest(tmp_path, folder).exit_code == 1
+    (problem,) = report(tmp_path)["Problems"]
+    assert (problem["Field"], problem["Cell"], problem["Value"]) == (
+        "Spend to date (£)", name_cell(path, "spend_to_date"), "#DIV/0!")
+    assert "shows the error #DIV/0!" in problem["Problem"]
