@@ -289,9 +289,17 @@ def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell
     )
 
 
+@dataclass
+class Normalised:
+    """A batch's normalised content, by file key: field values, and table rows by table name."""
+
+    values: dict[str, dict[str, Any]]
+    tables: dict[str, dict[str, list[dict[str, Any]]]]
+
+
 def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: set[str],
-                   today: dt.date) -> tuple[dict[str, list[Problem]], dict[str, Any]]:
-    """Validate every return at once; problems by file key, and the normalised frames."""
+                   today: dt.date) -> tuple[dict[str, list[Problem]], Normalised]:
+    """Validate every return at once: problems by file key, and the normalised content."""
     fields, milestones, milestone_rows, risks, risk_rows = _frames(returns)
     rules = H.messages(period, today)
     report_types = {key: raw.report_type for key, raw in returns.items()}
@@ -328,7 +336,14 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
                                            _file_label(returns[row.key]), True))
     for key in found:
         found[key].sort(key=lambda p: (_cell_order(p.cell), p.field))
-    return found, {"fields": fields, "milestones": (milestones, milestone_rows), "risks": (risks, risk_rows)}
+    values = fields.to_dict(orient="index")
+    tables: dict[str, dict[str, list[dict[str, Any]]]] = {key: {t.name: [] for t in F.TABLES} for key in returns}
+    for frame, rows in ((milestones, milestone_rows), (risks, risk_rows)):
+        for row, item in zip(rows, frame.to_dict(orient="records")):
+            if row.table.name == "milestones_next_period":
+                item = {"milestone": item["milestone"], "due_date": item["date"]}
+            tables[row.key][row.table.name].append(item)
+    return found, Normalised(values, tables)
 
 
 def _cell_order(cell: str) -> tuple[int, str]:
@@ -343,28 +358,15 @@ def _file_label(raw: RawReturn) -> str:
 # ----------------------------------------------------------------------------- storing
 
 
-def _record(key: str, raw: RawReturn, normalised: dict[str, Any], warnings: list[Problem]) -> ReturnRecord:
-    fields_frame = normalised["fields"]
-    values = {}
-    for spec in F.FIELDS:
-        value = fields_frame.at[key, spec.name]
-        values[spec.name] = str(value) if isinstance(value, Period) else value
-    tables: dict[str, list[dict[str, Any]]] = {t.name: [] for t in F.TABLES}
-    for frame_name in ("milestones", "risks"):
-        frame, rows = normalised[frame_name]
-        for index, row in enumerate(rows):
-            if row.key != key:
-                continue
-            item = {k: frame.at[index, k] for k in frame.columns}
-            if row.table.name == "milestones_next_period":
-                item = {"milestone": item["milestone"], "due_date": item["date"]}
-            tables[row.table.name].append(item)
+def _record(raw: RawReturn, values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> ReturnRecord:
+    """The accepted return as the store keeps it, from its normalised values and rows."""
+    values = {name: str(value) if isinstance(value, Period) else value for name, value in values.items()}
     return ReturnRecord(
         project_id=str(values["project_id"]), period=str(values["period"]), report_type=raw.report_type,
         template_version=raw.template_version, fields=values,
         milestones_this_period=tables["milestones_this_period"],
         milestones_next_period=tables["milestones_next_period"],
-        risks=tables["risks"], warnings=[p.message for p in warnings],
+        risks=tables["risks"],
     )
 
 
@@ -498,13 +500,13 @@ def ingest_folder(
         raw = returns.get(outcome.name)
         if raw is not None:
             outcome.problems += found[outcome.name]
-            project = normalised["fields"].at[outcome.name, "project_id"]
+            project = normalised.values[outcome.name]["project_id"]
             if isinstance(project, str):
                 outcome.project_id = project
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
-            outcome.problems += _date_warnings(outcome, raw, normalised["fields"].loc[outcome.name], period)
+            outcome.problems += _date_warnings(outcome, raw, normalised.values[outcome.name], period)
         if raw is not None and not outcome.errors:
-            record = _record(outcome.name, raw, normalised, [])
+            record = _record(raw, normalised.values[outcome.name], normalised.tables[outcome.name])
             later = _later_return(store, record, offered)
             if later is not None:
                 outcome.problems.append(Problem(
@@ -558,7 +560,7 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     )]
 
 
-def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: pd.Series, period: Period) -> list[Problem]:
+def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period) -> list[Problem]:
     """A forecast completion before the period began is possible but worth a question."""
     forecast = values.get("forecast_completion_date")
     if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < H.EARLIEST_DATE:
