@@ -473,25 +473,9 @@ def ingest_folder(
             done(path)
             continue
         first_of[offered.sha256] = outcome
-        if data is None:
-            outcome.problems = [too_big(name, size, settings.max_return_mb)]
-        else:
-            try:
-                raw = read_return(path, data, settings.max_return_mb, name=name)
-            except ReturnUnreadable as exc:
-                outcome.problems = exc.problems
-                outcome.project_id = exc.project_id
-            except (KeyboardInterrupt, SystemExit):
-                raise
-            except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
-                # One odd file must not stop the batch: reject it, saying what failed.
-                outcome.problems = [Problem(
-                    f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=name,
-                    fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
-            else:
-                outcome.project_id = raw.project_id
-                outcome.problems = list(raw.warnings)
-                returns[name] = raw
+        raw = _read(outcome, data, settings)
+        if raw is not None:
+            returns[name] = raw
         pending.append((outcome, offered))
 
     found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
@@ -499,24 +483,15 @@ def ingest_folder(
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
         if raw is not None:
+            values = normalised.values[outcome.name]
             outcome.problems += found[outcome.name]
-            project = normalised.values[outcome.name]["project_id"]
-            if isinstance(project, str):
-                outcome.project_id = project
+            if isinstance(values["project_id"], str):
+                outcome.project_id = values["project_id"]
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
-            outcome.problems += _date_warnings(outcome, raw, normalised.values[outcome.name], period)
+            outcome.problems += _date_warnings(outcome, raw, values, period)
         if raw is not None and not outcome.errors:
-            record = _record(raw, normalised.values[outcome.name], normalised.tables[outcome.name])
-            later = _later_return(store, record, offered)
-            if later is not None:
-                outcome.problems.append(Problem(
-                    f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-                    "already on record, so this one is kept as superseded by it.", file=outcome.name,
-                    severity="warning"))
-            record.warnings = [p.message for p in outcome.problems]
-            stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
-            outcome.return_id = stored.return_id
-            outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
+            _accept(store, outcome, offered, _record(raw, normalised.values[outcome.name],
+                                                     normalised.tables[outcome.name]))
         else:
             outcome.outcome = OUTCOME_REJECTED
             _log_once(store, offered, REJECTED, outcome.problems, outcome.project_id)
@@ -532,6 +507,42 @@ def ingest_folder(
                                  file=copy.name, severity="warning")]
     result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
     return result
+
+
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawReturn | None:
+    """Read one return; on failure, None with the reasons in `outcome.problems`."""
+    if data is None:
+        outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
+        return None
+    try:
+        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name)
+    except ReturnUnreadable as exc:
+        outcome.problems, outcome.project_id = exc.problems, exc.project_id
+        return None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
+        # One odd file must not stop the batch: reject it, saying what failed.
+        outcome.problems = [Problem(
+            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name,
+            fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
+        return None
+    outcome.project_id = raw.project_id
+    outcome.problems = list(raw.warnings)
+    return raw
+
+
+def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: ReturnRecord) -> None:
+    """Store an accepted return (one transaction), noting when a later-received one already stands."""
+    later = _later_return(store, record, offered)
+    if later is not None:
+        outcome.problems.append(Problem(
+            f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
+            "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
+    record.warnings = [p.message for p in outcome.problems]
+    stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
+    outcome.return_id = stored.return_id
+    outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
 
 
 def _uk_day(iso: str) -> str:
