@@ -387,3 +387,25 @@ def test_a_formula_error_is_reported_as_the_error_not_as_blank(work, portfolio):
     assert (problem["Field"], problem["Cell"], problem["Value"]) == (
         "Spend to date (£)", name_cell(path, "spend_to_date"), "#DIV/0!")
     assert "shows the error #DIV/0!" in problem["Problem"]
+
+
+def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(work, portfolio):
+    """A partner's tool dropped the very hidden `_meta` sheet when saving (the sheet's entry is gone
+    from the workbook): the return is still identified by its `project_id` field, and its report
+    type by the fields it has."""
+    import re
+
+    from helpers_returns import WORKBOOK_XML, rewrite_zip
+
+    tmp_path, folder = work
+    path = good_return(folder, portfolio, "CPCA-002")
+    rewrite_zip(path, {WORKBOOK_XML: lambda data: re.sub(rb'<sheet name="_meta"[^>]*/>', b"", data)})
+    from python_calamine import CalamineWorkbook
+    assert "_meta" not in CalamineWorkbook.from_path(str(path)).sheet_names
+
+    result = run_ingest(tmp_path, folder)
+
+    assert result.exit_code == 0, result.output
+    with Store(tmp_path / "pmo.db") as store:
+        (row,) = store.current_returns(PERIOD)
+        assert (row["project_id"], row["report_type"], row["template_version"]) == ("CPCA-002", "Full", None)
