@@ -160,7 +160,8 @@ def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
     """The file's identity: its hash, size and received time (its modification time)."""
     stat = path.stat()
     sha = hashlib.sha256(data).hexdigest() if data is not None else _hash_file(path)
-    received = dt.datetime.fromtimestamp(stat.st_mtime, dt.timezone.utc).replace(microsecond=0)
+    # The office's local time: whether a return was late is decided by its local calendar day.
+    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
     return OfferedFile(path, sha, stat.st_size, received, str(period))
 
 

@@ -409,3 +409,22 @@ def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(w
     with Store(tmp_path / "pmo.db") as store:
         (row,) = store.current_returns(PERIOD)
         assert (row["project_id"], row["report_type"], row["template_version"]) == ("CPCA-002", "Full", None)
+
+
+def test_received_time_is_the_files_local_time(work, portfolio, monkeypatch):
+    """Lateness goes by the office's calendar day: a return saved at 00:30 British Summer Time
+    arrived that day, not (as in UTC) the evening before."""
+    import time
+
+    monkeypatch.setenv("TZ", "Europe/London")
+    time.tzset()
+    try:
+        tmp_path, folder = work
+        good_return(folder, portfolio, "CPCA-001", received=dt.datetime(2023, 10, 14, 0, 30))
+        assert run_ingest(tmp_path, folder).exit_code == 0
+        with Store(tmp_path / "pmo.db") as store:
+            assert store.current_returns(PERIOD)[0]["received_at"] == "2023-10-14T00:30:00"
+        assert report(tmp_path)["Files"][0]["Received"] == dt.datetime(2023, 10, 14, 0, 30)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
