@@ -428,3 +428,30 @@ def test_received_time_is_the_files_local_time(work, portfolio, monkeypatch):
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_return_resaved_by_libreoffice_calc_still_reads(work, portfolio):
+    """A partner opened the return in LibreOffice Calc and saved it again as .xlsx: Calc rewrites
+    every part (its own styles, the `_meta` sheet merely hidden), but keeps the defined names."""
+    import subprocess
+    import tempfile
+
+    from helpers_libreoffice import require_libreoffice
+
+    soffice = require_libreoffice()
+    tmp_path, folder = work
+    sent = good_return(tmp_path, portfolio, "CPCA-002", answers=messy_answers("Full"))
+    with tempfile.TemporaryDirectory(prefix="lo-profile-") as profile:
+        subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless", "--norestore",
+                        "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(folder), str(sent)],
+                       capture_output=True, timeout=180, check=True)
+    resaved = folder / sent.name
+    assert resaved.read_bytes() != sent.read_bytes()
+
+    result = run_ingest(tmp_path, folder)
+
+    assert result.exit_code == 0, result.output
+    with Store(tmp_path / "pmo.db") as store:
+        (row,) = store.current_returns(PERIOD)
+        assert (row["rag_this_period"], row["budget_approved"], row["template_version"]) == ("Amber", 1_200_000, "1.0")
+        assert len(store.risks(row["id"])) == 1 and len(store.milestones(row["id"], "this")) == 2
