@@ -380,5 +380,39 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     click.echo(f"Written: {path}")
 
 
+@main.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@period_option()
+@common_options
+@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@reports_errors
+def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
+    """Read every return in FOLDER (and below), validate them, store the accepted ones and
+    write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
+    from etl.ingest import ingest_folder, offered_paths
+    from etl.portfolio import load_portfolio
+    from etl.store import Store
+
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: folder of returns not found")
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    if not portfolio.exists():
+        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    settings = _settings(inputs)
+    projects = load_portfolio(portfolio, settings)
+    total = len(offered_paths(folder))
+    with Store(db) as store, click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
+        result = ingest_folder(folder, period, store, projects, settings, outputs, on_file=lambda path: bar.update(1))
+    click.echo(result.summary())
+    click.echo(f"Validation report: {result.report_path}")
+    for outcome in result.rejected:
+        click.secho(f"Rejected: {outcome.name}", fg="red")
+        for problem in outcome.errors:
+            where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
+            click.echo(f"  - {where + ': ' if where else ''}{problem.message}")
+    sys.exit(result.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -50,19 +50,68 @@ def demo_inputs(inputs_dir: Path | None) -> Path:
     raise ConfigError(f"no example portfolio found in {inputs_dir} or {BUNDLED_INPUTS}")
 
 
-def step_templates(ctx: DemoContext) -> None:
-    """Templates and distribution lists for each demo month."""
+def step_templates(ctx: DemoContext, period: Period) -> None:
+    """The month's prefilled templates and distribution list (previous RAGs from the demo store)."""
     from etl.templates import prepare_templates
 
+    run = prepare_templates(ctx.inputs / "portfolio.xlsx", period, ctx.settings)
+    written, distribution = run.write(ctx.outputs, ctx.store_path)
+    counts = run.counts()
+    ctx.say(
+        f"   {period}: {len(written)} templates ({counts['full']} full, {counts['simplified']} simplified); "
+        f"{counts['not_due']} not due, {counts['paused']} paused, {counts['closed']} closed → {distribution}"
+    )
+    ctx.files += [ctx.outputs / str(period) / info.file for info in written] + [distribution]
+
+
+def demo_returns_folder(outputs: Path, period: Period) -> Path:
+    """Where the demo's partners "send" their returns for a month."""
+    return outputs / "demo" / "returns" / str(period)
+
+
+def step_returns(ctx: DemoContext, period: Period) -> None:
+    """Partners fill in the month's templates (every scripted return in `examples/returns/*.json`)."""
+    from etl.partner import fill_period
+
+    folder = demo_returns_folder(ctx.outputs, period)
+    filled = fill_period(ctx.inputs / "portfolio.xlsx", period, ctx.settings, BUNDLED_EXAMPLES / "returns",
+                         folder, ctx.store_path)
+    late = sum(1 for f in filled if f.received.date() > _due_date(ctx, period))
+    ctx.say(f"   {period}: {len(filled)} returns filled by partners ({late} sent after the due date) → {folder}")
+    ctx.files += [f.path for f in filled]
+
+
+def step_ingest(ctx: DemoContext, period: Period) -> None:
+    """Ingest the month's returns into the demo store; the validation report lists what was rejected."""
+    from etl.ingest import ingest_folder
+    from etl.portfolio import due_projects, load_portfolio
+    from etl.store import Store
+
+    portfolio = load_portfolio(ctx.inputs / "portfolio.xlsx", ctx.settings)
+    with Store(ctx.store_path) as store:
+        result = ingest_folder(demo_returns_folder(ctx.outputs, period), period, store, portfolio, ctx.settings,
+                               ctx.outputs, today=DEMO_TODAY)
+        stored = {r["project_id"] for r in store.current_returns(period)}
+    missing = sorted(set(due_projects(portfolio, period, ctx.settings).index) - stored)
+    ctx.say(f"   {period}: accepted {len(result.all_accepted)}, rejected {len(result.rejected)}, "
+            f"missing {len(missing)} → {result.report_path}")
+    if result.report_path:
+        ctx.files.append(result.report_path)
+
+
+def _due_date(ctx: DemoContext, period: Period) -> dt.date:
+    from etl.periods import due_date
+
+    return due_date(period, ctx.settings.due_working_day, ctx.settings.holiday_subdivision)
+
+
+def step_monthly_cycle(ctx: DemoContext) -> None:
+    """Month by month: templates → partners' returns → ingest, so each month's templates carry
+    the previous RAG from the returns accepted the month before."""
     for period in DEMO_PERIODS:
-        run = prepare_templates(ctx.inputs / "portfolio.xlsx", period, ctx.settings)
-        written, distribution = run.write(ctx.outputs, ctx.store_path)
-        counts = run.counts()
-        ctx.say(
-            f"   {period}: {len(written)} templates ({counts['full']} full, {counts['simplified']} simplified); "
-            f"{counts['not_due']} not due, {counts['paused']} paused, {counts['closed']} closed → {distribution}"
-        )
-        ctx.files += [ctx.outputs / str(period) / info.file for info in written] + [distribution]
+        step_templates(ctx, period)
+        step_returns(ctx, period)
+        step_ingest(ctx, period)
 
 
 def step_highlight(ctx: DemoContext) -> None:
@@ -165,7 +214,7 @@ def step_register(ctx: DemoContext) -> None:
 
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
-    ("Prefilled templates and distribution lists", step_templates),
+    ("Each month: prefilled templates, partners' returns, ingest and validation report", step_monthly_cycle),
     ("Emails: templates out, reminders, feedback (.eml drafts)", step_emails),
     ("The Single Project Register", step_register),
     ("Corporate performance report", step_scorecard),

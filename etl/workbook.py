@@ -301,6 +301,30 @@ def write_table(
     return count
 
 
+def colour_format(formats: Formats, fill: str | None = None, font: str = "#000000",
+                  bold: bool = False, italic: bool = False):
+    """A conditional-format style that sets only colours and emphasis (one per workbook)."""
+    key = f"colour:{fill}:{font}:{bold}:{italic}"
+    if key not in formats._cache:
+        spec: dict[str, Any] = {"font_color": font, "bold": bold, "italic": italic}
+        if fill:
+            spec["bg_color"] = fill
+        formats._cache[key] = formats.workbook.add_format(spec)
+    return formats._cache[key]
+
+
+def add_equal_formats(
+    ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int, styles: dict[str, Any],
+) -> None:
+    """Conditional formats: a cell in the range equal to a key (Excel compares case-insensitively)
+    takes that key's style, so a later hand edit recolours."""
+    for text, style in styles.items():
+        ws.conditional_format(
+            first_row, first_col, last_row, last_col,
+            {"type": "cell", "criteria": "equal to", "value": f'"{text}"', "format": style},
+        )
+
+
 def add_rag_formats(
     ws: Worksheet,
     formats: Formats,
@@ -310,12 +334,8 @@ def add_rag_formats(
     last_col: int,
     ratings: Sequence[str] = RAG_SCALE,
 ) -> None:
-    """Conditional formats colouring each rating in the range (Excel compares case-insensitively)."""
-    for rating in ratings:
-        ws.conditional_format(
-            first_row, first_col, last_row, last_col,
-            {"type": "cell", "criteria": "equal to", "value": f'"{rating}"', "format": formats.rag_fill(rating)},
-        )
+    """Conditional formats colouring each rating in the range."""
+    add_equal_formats(ws, first_row, first_col, last_row, last_col, {r: formats.rag_fill(r) for r in ratings})
 
 
 def print_setup(
@@ -435,14 +455,6 @@ def write_long_text(
     return row
 
 
-def value_fill(formats: Formats, fill: str, font: str = "#000000", italic: bool = False):
-    """A conditional-format style that only sets fill and font colour (cached per workbook)."""
-    key = f"fill:{fill}:{font}:{italic}"
-    if key not in formats._cache:
-        formats._cache[key] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "italic": italic})
-    return formats._cache[key]
-
-
 #: Colour of a status that is not a rating, e.g. a workstream whose return is missing.
 MISSING_COLOURS: tuple[str, str] = ("#D9D9D9", "#404040")
 
@@ -452,11 +464,8 @@ def add_value_format(
     value: str, colours: tuple[str, str] = MISSING_COLOURS,
 ) -> None:
     """Colour cells equal to `value` (e.g. "Missing") by a conditional format, like the RAG ones."""
-    ws.conditional_format(
-        first_row, first_col, last_row, last_col,
-        {"type": "cell", "criteria": "equal to", "value": f'"{value}"',
-         "format": value_fill(formats, colours[0], colours[1], italic=True)},
-    )
+    add_equal_formats(ws, first_row, first_col, last_row, last_col,
+                      {value: colour_format(formats, colours[0], colours[1], italic=True)})
 
 
 def write_list_workbook(
@@ -505,14 +514,8 @@ def add_kpi_rating_formats(
 ) -> None:
     """Colour KPI ratings (Blue, Green, Amber, Red) in a range, and the non-rated statuses grey."""
     add_rag_formats(ws, formats, first_row, first_col, last_row, last_col, KPI_RATINGS)
-    if "kpi_status" not in formats._cache:
-        fill, font = KPI_STATUS_COLOURS
-        formats._cache["kpi_status"] = formats.workbook.add_format({"bg_color": fill, "font_color": font, "italic": True})
-    for status in statuses:
-        ws.conditional_format(
-            first_row, first_col, last_row, last_col,
-            {"type": "cell", "criteria": "equal to", "value": f'"{status}"', "format": formats._cache["kpi_status"]},
-        )
+    grey = colour_format(formats, *KPI_STATUS_COLOURS, italic=True)
+    add_equal_formats(ws, first_row, first_col, last_row, last_col, {status: grey for status in statuses})
 
 
 def add_trend_sparklines(ws: Worksheet, cells: Sequence[tuple[int, int]], data_ranges: Sequence[str]) -> None:
@@ -633,11 +636,26 @@ def add_flag_formats(
     ws: Worksheet, formats: Formats, first_row: int, col: int, last_row: int, values: Sequence[str],
 ) -> None:
     """Conditional formats colouring the font of the given values (e.g. `↓` red) in a column."""
-    for value in values:
-        key = f"flag:{value}"
-        if key not in formats._cache:
-            formats._cache[key] = formats.workbook.add_format({"font_color": FLAG_COLOURS[value], "bold": True})
-        ws.conditional_format(
-            first_row, col, last_row, col,
-            {"type": "cell", "criteria": "equal to", "value": f'"{value}"', "format": formats._cache[key]},
-        )
+    add_equal_formats(ws, first_row, col, last_row, col,
+                      {value: colour_format(formats, font=FLAG_COLOURS[value], bold=True) for value in values})
+
+
+# etl/validation_report.py: problem severities, coloured like Excel's "bad" and "neutral" styles.
+SEVERITY_COLOURS: dict[str, tuple[str, str]] = {
+    "Error": ("#FFC7CE", "#9C0006"),
+    "Warning": ("#FFEB9C", "#9C5700"),
+}
+
+
+def add_text_fills(
+    ws: Worksheet,
+    formats: Formats,
+    first_row: int,
+    first_col: int,
+    last_row: int,
+    last_col: int,
+    colours: dict[str, tuple[str, str]],
+) -> None:
+    """Conditional formats filling each cell equal to one of `colours`' texts with its (fill, font)."""
+    add_equal_formats(ws, first_row, first_col, last_row, last_col,
+                      {text: colour_format(formats, fill, font, bold=True) for text, (fill, font) in colours.items()})

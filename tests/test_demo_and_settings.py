@@ -75,3 +75,66 @@ def test_demo_ends_with_the_register_for_each_month(tmp_path):
     book = load_workbook(register_path(tmp_path / "out", DEMO_PERIODS[-1]), read_only=True)
     ids = [row[0] for row in book["Register"].iter_rows(min_row=2, values_only=True)]
     assert ids == list(load_portfolio(EXAMPLE_PORTFOLIO_XLSX).index)
+# ----------------------------------------------------------------------- the demo's returns and ingest
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "out"
+    result = CliRunner().invoke(cli.main, ["demo", "--outputs", str(out)])
+    assert result.exit_code == 0, result.output
+    return out, result.output
+
+
+def test_demo_ingests_every_scripted_return_month_by_month(demo_run):
+    from etl.demo import BUNDLED_EXAMPLES, demo_returns_folder
+    from etl.examples import load_example_returns
+    from etl.store import Store
+
+    out, output = demo_run
+    scripted = load_example_returns(BUNDLED_EXAMPLES / "returns")
+    with Store(out / "demo" / "pmo.db") as store:
+        for period in DEMO_PERIODS:
+            month = scripted[str(period)]
+            files = store.files(period)
+            rejected = {f["project_id"] for f in files if f["outcome"] == "rejected"}
+            stored = {r["project_id"] for r in store.current_returns(period)}
+            assert stored == set(month) - rejected
+            assert len(files) == len(month)
+            assert sorted(p.name for p in demo_returns_folder(out, period).iterdir()) == sorted(
+                f"{project}_{period}_highlight.xlsx" for project in month)
+            assert f"{period}: accepted {len(stored)}, rejected {len(rejected)}" in output
+            assert (out / str(period) / "validation_report.xlsx").exists()
+        # Normalised on the way in, and the previous RAG carried from the month before.
+        march = store.current_returns("2023-09")
+        by_project = {r["project_id"]: r for r in march}
+        assert by_project["CPCA-016"]["rag_this_period"] == "Red"
+        assert by_project["CPCA-016"]["rag_previous"] == "Amber/Red"
+        assert by_project["CPCA-013"]["rag_this_period"] == "Green/Amber"  # typed "Green / Amber"
+        assert by_project["CPCA-013"]["completed_by"] == "Graham Ransome"  # typed with a non-breaking space
+        late = by_project["CPCA-045"]
+        assert dt.datetime.fromisoformat(late["received_at"]).date() == dt.date(2023, 10, 18)
+
+
+def test_demo_rejects_two_september_returns_and_reports_them(demo_run):
+    import openpyxl
+
+    out, output = demo_run
+    wb = openpyxl.load_workbook(out / "2023-09" / "validation_report.xlsx", read_only=True)
+    rows = list(wb["Problems"].iter_rows(values_only=True))
+    problems = [dict(zip(rows[0], r)) for r in rows[1:]]
+    files_rows = list(wb["Files"].iter_rows(values_only=True))
+    outcomes = {r[0]: r[2] for r in files_rows[1:]}
+    wb.close()
+    assert outcomes["CPCA-044_2023-09_highlight.xlsx"] == "Rejected"
+    assert outcomes["CPCA-059_2023-09_highlight.xlsx"] == "Rejected"
+    purple = next(p for p in problems if p["Project ID"] == "CPCA-044")
+    from etl.demo import demo_returns_folder
+    from helpers_returns import name_cell
+
+    sent = demo_returns_folder(out, DEMO_PERIODS[-1]) / "CPCA-044_2023-09_highlight.xlsx"
+    assert purple["Field"] == "Status this period" and purple["Value"] == "Purple"
+    assert purple["Cell"] == name_cell(sent, "rag_this_period")
+    blank = next(p for p in problems if p["Project ID"] == "CPCA-059")
+    assert blank["Field"] == "Project manager update" and "required" in blank["Problem"]
+    assert "rejected 2" in output.split("2023-09: accepted")[1].splitlines()[0]

@@ -1,0 +1,587 @@
+"""Ingest a folder of returns: read, normalise, validate the batch, store, and report.
+
+`ingest_folder` walks the folder (and below, in sorted order), reads each return by its
+defined names (`etl.reader`), normalises what partners type (RAG variants, UK dates, money,
+stray spaces), validates the whole batch at once with one lazy pandera validation per table
+(`schemas.highlight`), maps every failure back to its file and cell, then writes each file's
+outcome to the store in its own transaction and the validation report last. The files
+themselves are only ever read: never moved, changed or deleted.
+
+Outcomes: accepted; accepted superseding an earlier return for the same project and period
+(both stay on record); rejected (with every problem); duplicate (these exact bytes were
+already accepted: skipped, store unchanged); skipped (not a spreadsheet, hidden, not a file).
+A rejected file offered again with the same problems is reported again but logged once, so
+re-running on the same folder changes nothing in the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+
+from etl import fields as F
+from etl.config import Settings
+from etl.errors import ConfigError, Problem
+from etl.periods import Period
+from etl.rag import normalise_rag
+from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store
+from etl.values import clean_text, parse_date, parse_money
+from schemas import highlight as H
+from schemas.portfolio import canonical_choice
+
+OUTCOME_ACCEPTED = "Accepted"
+OUTCOME_SUPERSEDES = "Accepted (supersedes earlier return)"
+OUTCOME_REJECTED = "Rejected"
+OUTCOME_DUPLICATE = "Duplicate (skipped)"
+OUTCOME_SKIPPED = "Skipped"
+OUTCOMES = (OUTCOME_ACCEPTED, OUTCOME_SUPERSEDES, OUTCOME_REJECTED, OUTCOME_DUPLICATE, OUTCOME_SKIPPED)
+
+REPORT_NAME = "validation_report.xlsx"
+#: Test hook: seconds to sleep after each file is stored, so a test can kill a run mid-batch.
+SLOW_ENV = "PMO_TEST_SLOW_INGEST"
+
+_RATING_ALIASES = {"h": "High", "hi": "High", "m": "Medium", "med": "Medium", "l": "Low", "lo": "Low"}
+
+
+@dataclass
+class FileOutcome:
+    """What happened to one file offered to ingest."""
+
+    path: Path
+    name: str  # path relative to the folder ingested, as shown in the report
+    outcome: str = OUTCOME_REJECTED
+    project_id: str | None = None
+    problems: list[Problem] = field(default_factory=list)
+    sha256: str | None = None
+    size: int | None = None
+    received_at: dt.datetime | None = None
+    return_id: int | None = None
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+@dataclass
+class IngestResult:
+    """The outcome of ingesting a folder; `exit_code` is 0 when nothing was rejected, else 1."""
+
+    period: Period
+    folder: Path
+    accepted: list[FileOutcome] = field(default_factory=list)
+    superseded: list[FileOutcome] = field(default_factory=list)
+    rejected: list[FileOutcome] = field(default_factory=list)
+    duplicates: list[FileOutcome] = field(default_factory=list)
+    skipped: list[FileOutcome] = field(default_factory=list)
+    report_path: Path | None = None
+
+    @property
+    def files(self) -> list[FileOutcome]:
+        """Every file, in the order it was offered."""
+        everything = self.accepted + self.superseded + self.rejected + self.duplicates + self.skipped
+        return sorted(everything, key=lambda o: o.name)
+
+    @property
+    def all_accepted(self) -> list[FileOutcome]:
+        return sorted(self.accepted + self.superseded, key=lambda o: o.name)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for o in self.files for p in o.problems]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.rejected else 0
+
+    def summary(self) -> str:
+        return (f"Accepted {len(self.accepted)}, superseded {len(self.superseded)}, rejected {len(self.rejected)}, "
+                f"duplicates skipped {len(self.duplicates)}, other files skipped {len(self.skipped)}")
+
+    def _add(self, outcome: FileOutcome) -> None:
+        bucket = {
+            OUTCOME_ACCEPTED: self.accepted, OUTCOME_SUPERSEDES: self.superseded, OUTCOME_REJECTED: self.rejected,
+            OUTCOME_DUPLICATE: self.duplicates, OUTCOME_SKIPPED: self.skipped,
+        }[outcome.outcome]
+        bucket.append(outcome)
+
+
+# ----------------------------------------------------------------------------- the folder
+
+
+def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
+    """Every entry ingest will report on, sorted: (path, reason it is skipped, or None to read it).
+
+    Walks sub-folders; hidden files and folders (`.DS_Store`, Excel's `~$` lock files, `.git`)
+    are skipped and hidden folders not entered.
+    """
+    found: list[tuple[Path, str | None]] = []
+
+    def walk(directory: Path) -> None:
+        for entry in sorted(directory.iterdir(), key=lambda p: p.name):
+            hidden = entry.name.startswith((".", "~$"))
+            if entry.is_dir():
+                if hidden or entry.is_symlink():
+                    found.append((entry, "a hidden or linked folder, not entered"))
+                else:
+                    walk(entry)
+            elif entry.is_symlink():
+                found.append((entry, "a link to a file elsewhere, not read"))
+            elif not entry.is_file():
+                found.append((entry, "not a regular file"))
+            elif hidden:
+                found.append((entry, "a hidden file (e.g. an Excel lock file or system file)"))
+            elif not is_spreadsheet_name(entry):
+                found.append((entry, f"not a spreadsheet ({entry.suffix or 'no extension'})"))
+            else:
+                found.append((entry, None))
+
+    walk(folder)
+    return found
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
+    """The file's identity: its hash, size and received time (its modification time)."""
+    stat = path.stat()
+    sha = hashlib.sha256(data).hexdigest() if data is not None else _hash_file(path)
+    # The office's local time: whether a return was late is decided by its local calendar day.
+    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    return OfferedFile(path, sha, stat.st_size, received, str(period))
+
+
+# ----------------------------------------------------------------------------- normalising
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number typed in a text field: 5, not 5.0
+    if isinstance(value, (dt.date, dt.datetime)):
+        value = value.strftime("%d/%m/%Y")
+    return clean_text(value)
+
+
+def _period(value: Any) -> Period | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        return Period.of(value)  # Excel turned "2024-09" into a date
+    text = clean_text(value)
+    return Period.parse(text) if text else None
+
+
+def _choice(value: Any, choices: tuple[str, ...], what: str, aliases: dict[str, str] | None = None) -> str | None:
+    text = clean_text(value)
+    if text is None:
+        return None
+    chosen = canonical_choice(text, choices) or (aliases or {}).get(text.casefold())
+    if chosen is None:
+        raise ValueError(f"'{text}' is not {what}: use one of {', '.join(choices)}")
+    return chosen
+
+
+_NORMALISERS: dict[str, Callable[[Any], Any]] = {
+    "text": _text,
+    "wrap": _text,
+    "date": parse_date,
+    "money": parse_money,
+    "rag": normalise_rag,
+    "period": _period,
+    "milestone_status": lambda v: _choice(v, F.MILESTONE_STATUSES, "a milestone status"),
+    "risk_rating": lambda v: _choice(v, F.RISK_RATINGS, "a risk rating", _RATING_ALIASES),
+}
+
+
+def normalise(kind: str, value: Any) -> Any:
+    """The clean value of a typed one, or `Unparsed` carrying the reason it cannot be read."""
+    if isinstance(value, FormulaError):
+        return H.Unparsed(value, f"The cell shows the error {value}: its formula cannot be worked out.")
+    try:
+        if isinstance(value, bool) and kind not in ("text", "wrap"):
+            raise ValueError(f"'{value}' is a true/false value, not what this field needs")
+        if isinstance(value, (dt.time, dt.timedelta)):
+            raise ValueError(f"'{value}' is a time, not what this field needs")
+        return _NORMALISERS[kind](value)
+    except ValueError as exc:
+        return H.Unparsed(value, str(exc))
+
+
+# ----------------------------------------------------------------------------- validating
+
+
+@dataclass
+class _TableRow:
+    key: str  # file key
+    table: F.Table
+    cells: dict[str, Any]  # column key -> reader.Cell
+
+
+def _frames(returns: dict[str, RawReturn]) -> tuple[pd.DataFrame, pd.DataFrame, list[_TableRow], pd.DataFrame,
+                                                    list[_TableRow]]:
+    """Normalised frames for the batch: fields (by file key), milestone rows, risk rows."""
+    field_records = {}
+    for key, raw in returns.items():
+        record = {spec.name: None for spec in F.FIELDS}
+        for name, cell in raw.fields.items():
+            record[name] = normalise(F.FIELD_BY_NAME[name].kind, cell.value)
+        field_records[key] = record
+    fields = pd.DataFrame.from_dict(field_records, orient="index", dtype=object, columns=[f.name for f in F.FIELDS])
+
+    milestone_rows: list[_TableRow] = []
+    milestone_records = []
+    risk_rows: list[_TableRow] = []
+    risk_records = []
+    for key, raw in returns.items():
+        for table in F.TABLES:
+            for cells in raw.tables.get(table.name, []):
+                values = {k: normalise(kind, cells[k].value) for k, _, kind in table.columns}
+                if table.name == "risks":
+                    risk_rows.append(_TableRow(key, table, cells))
+                    risk_records.append(values)
+                else:
+                    if "due_date" in values:
+                        values["date"] = values.pop("due_date")
+                        cells = {**cells, "date": cells["due_date"]}
+                    milestone_rows.append(_TableRow(key, table, cells))
+                    milestone_records.append({"milestone": values.get("milestone"), "status": values.get("status"),
+                                              "date": values.get("date")})
+    milestones = pd.DataFrame(milestone_records, columns=["milestone", "status", "date"], dtype=object)
+    risks = pd.DataFrame(risk_records, columns=["risk", "mitigation", "rating"], dtype=object)
+    return fields, milestones, milestone_rows, risks, risk_rows
+
+
+def _display(value: Any) -> str:
+    """A value as the partner would recognise it in the report (always text)."""
+    if value is None:
+        return ""
+    if isinstance(value, H.Unparsed):
+        return _display(value.raw)
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y %H:%M") if value.time() != dt.time(0) else value.strftime("%d/%m/%Y")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell: Any, file: str,
+             table_row: bool) -> Problem:
+    fix = H.fix_for_kind(H.KINDS.get(column, "")) if check == "unreadable" else rule.fix(label, value)
+    return Problem(
+        rule.message(label, value), file=file, field=label, sheet=cell.sheet if cell else "",
+        row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
+        value=_display(cell.value if cell else value), fix=fix,
+    )
+
+
+@dataclass
+class Normalised:
+    """A batch's normalised content, by file key: field values, and table rows by table name."""
+
+    values: dict[str, dict[str, Any]]
+    tables: dict[str, dict[str, list[dict[str, Any]]]]
+
+
+def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: set[str],
+                   today: dt.date) -> tuple[dict[str, list[Problem]], Normalised]:
+    """Validate every return at once: problems by file key, and the normalised content."""
+    fields, milestones, milestone_rows, risks, risk_rows = _frames(returns)
+    rules = H.messages(period, today)
+    report_types = {key: raw.report_type for key, raw in returns.items()}
+    found: dict[str, list[Problem]] = {key: [] for key in returns}
+    seen: set[tuple] = set()
+
+    cases = H.failures(H.fields_schema(period, project_ids, today, report_types), fields)
+    for case in cases.itertuples(index=False):
+        key, column, check = case.index, str(case.column), str(case.check)
+        if key is None or (key, column, check) in seen or column not in F.FIELD_BY_NAME:
+            continue
+        seen.add((key, column, check))
+        value = fields.at[key, column]
+        cell = returns[key].fields.get(column)
+        label = F.FIELD_BY_NAME[column].label
+        found[key].append(_problem(rules[check], check, column, label, value, cell,
+                                   _file_label(returns[key]), False))
+
+    for schema, frame, rows in ((H.milestones_schema(), milestones, milestone_rows),
+                                (H.risks_schema(), risks, risk_rows)):
+        for case in H.failures(schema, frame).itertuples(index=False):
+            if case.index is None or (isinstance(case.index, float) and pd.isna(case.index)):
+                continue
+            index, check = int(case.index), str(case.check)
+            rule = rules[check]
+            column = rule.column or str(case.column)
+            if (id(rows), index, column, check) in seen:
+                continue
+            seen.add((id(rows), index, column, check))
+            row = rows[index]
+            header = next(h for k, h, _ in row.table.columns if k == column or (column == "date" and k == "due_date"))
+            label = f"{row.table.label}: {header}"
+            found[row.key].append(_problem(rule, check, column, label, frame.at[index, column], row.cells[column],
+                                           _file_label(returns[row.key]), True))
+    for key in found:
+        found[key].sort(key=lambda p: (_cell_order(p.cell), p.field))
+    values = fields.to_dict(orient="index")
+    tables: dict[str, dict[str, list[dict[str, Any]]]] = {key: {t.name: [] for t in F.TABLES} for key in returns}
+    for frame, rows in ((milestones, milestone_rows), (risks, risk_rows)):
+        for row, item in zip(rows, frame.to_dict(orient="records")):
+            if row.table.name == "milestones_next_period":
+                item = {"milestone": item["milestone"], "due_date": item["date"]}
+            tables[row.key][row.table.name].append(item)
+    return found, Normalised(values, tables)
+
+
+def _cell_order(cell: str) -> tuple[int, str]:
+    digits = "".join(c for c in cell if c.isdigit())
+    return (int(digits) if digits else 0, cell)
+
+
+def _file_label(raw: RawReturn) -> str:
+    return raw.name
+
+
+# ----------------------------------------------------------------------------- storing
+
+
+def _record(raw: RawReturn, values: dict[str, Any], tables: dict[str, list[dict[str, Any]]]) -> ReturnRecord:
+    """The accepted return as the store keeps it, from its normalised values and rows."""
+    values = {name: str(value) if isinstance(value, Period) else value for name, value in values.items()}
+    return ReturnRecord(
+        project_id=str(values["project_id"]), period=str(values["period"]), report_type=raw.report_type,
+        template_version=raw.template_version, fields=values,
+        milestones_this_period=tables["milestones_this_period"],
+        milestones_next_period=tables["milestones_next_period"],
+        risks=tables["risks"],
+    )
+
+
+def problem_dicts(problems: list[Problem]) -> list[dict[str, Any]]:
+    """Problems as the store keeps them (the `Problem` fields, values as text)."""
+    out = []
+    for p in problems:
+        item = dataclasses.asdict(p)
+        item["value"] = _display(p.value) if p.value is not None else None
+        out.append(item)
+    return out
+
+
+def _log_once(store: Store, offered: OfferedFile, outcome: str, problems: list[Problem],
+              project_id: str | None) -> None:
+    """Log a rejected or skipped file, unless these bytes were logged with the same outcome and problems."""
+    as_dicts = problem_dicts(problems)
+    for earlier in store.offers_of(offered.sha256):
+        if earlier["outcome"] == outcome and _same_problems(earlier["problems"], as_dicts):
+            return
+    store.record_offer(offered, outcome, as_dicts, project_id)
+
+
+def _same_problems(stored: str, new: list[dict[str, Any]]) -> bool:
+    import json
+
+    def key(items: list[dict[str, Any]]) -> list[tuple]:
+        return [(i.get("message"), i.get("field"), i.get("cell"), i.get("severity")) for i in items]
+
+    return key(json.loads(stored or "[]")) == key(new)
+
+
+def _later_return(store: Store, record: ReturnRecord, offered: OfferedFile) -> dict[str, Any] | None:
+    """The current return for this project and period, when it was received after this file."""
+    for row in store.returns_for(record.project_id, record.period):
+        if row["superseded_by"] is None and row["received_at"] > offered.received_at.isoformat():
+            return row
+    return None
+
+
+# ----------------------------------------------------------------------------- the run
+
+
+def ingest_folder(
+    folder: Path,
+    period: Period,
+    store: Store,
+    portfolio: pd.DataFrame,
+    settings: Settings,
+    outputs: Path,
+    on_file: Callable[[Path], None] | None = None,
+    today: dt.date | None = None,
+) -> IngestResult:
+    """Ingest every return in `folder` (and below) for `period`; write the validation report.
+
+    `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
+    for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
+    the folder does not exist.
+    """
+    from etl.portfolio import reporting_plan
+    from etl.validation_report import write_validation_report
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ConfigError(f"{folder}: folder of returns not found")
+    today = today or dt.date.today()
+    result = IngestResult(period, folder)
+    done = on_file or (lambda path: None)
+    limit = int(settings.max_return_mb * 1024 * 1024)
+    delay = float(os.environ.get(SLOW_ENV) or 0)
+
+    pending: list[tuple[FileOutcome, OfferedFile]] = []
+    returns: dict[str, RawReturn] = {}
+    first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
+    copies: list[tuple[FileOutcome, FileOutcome]] = []
+    for path, skip_reason in offered_paths(folder):
+        name = path.relative_to(folder).as_posix()
+        outcome = FileOutcome(path, name)
+        if skip_reason is not None:
+            outcome.outcome = OUTCOME_SKIPPED
+            outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, severity="warning")]
+            if path.is_file() and not path.is_symlink():
+                offered = _offered(path, period, None)
+                _describe(outcome, offered)
+                _log_once(store, offered, SKIPPED, outcome.problems, None)
+            result._add(outcome)
+            done(path)
+            continue
+        size = path.stat().st_size
+        data = None if size > limit else path.read_bytes()
+        offered = _offered(path, period, data)
+        _describe(outcome, offered)
+        earlier = store.accepted_return_for(offered.sha256)
+        if earlier is not None or offered.sha256 in first_of:
+            outcome.outcome = OUTCOME_DUPLICATE
+            if earlier is not None:
+                outcome.project_id = earlier["project_id"]
+                outcome.problems = [Problem(
+                    f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
+                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, severity="warning")]
+            else:
+                copies.append((outcome, first_of[offered.sha256]))
+            result._add(outcome)
+            done(path)
+            continue
+        first_of[offered.sha256] = outcome
+        raw = _read(outcome, data, settings)
+        if raw is not None:
+            returns[name] = raw
+        pending.append((outcome, offered))
+
+    found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
+    plan = reporting_plan(portfolio, period, settings)
+    for outcome, offered in pending:
+        raw = returns.get(outcome.name)
+        if raw is not None:
+            values = normalised.values[outcome.name]
+            outcome.problems += found[outcome.name]
+            if isinstance(values["project_id"], str):
+                outcome.project_id = values["project_id"]
+            outcome.problems += _plan_warnings(outcome, raw, plan, period)
+            outcome.problems += _date_warnings(outcome, raw, values, period)
+        if raw is not None and not outcome.errors:
+            _accept(store, outcome, offered, _record(raw, normalised.values[outcome.name],
+                                                     normalised.tables[outcome.name]))
+        else:
+            outcome.outcome = OUTCOME_REJECTED
+            _log_once(store, offered, REJECTED, outcome.problems, outcome.project_id)
+        result._add(outcome)
+        if delay:
+            time.sleep(delay)
+        done(outcome.path)
+
+    for copy, first in copies:
+        # Said once the first file's fate is known.
+        copy.project_id = first.project_id
+        copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
+                                 file=copy.name, severity="warning")]
+    result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
+    return result
+
+
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawReturn | None:
+    """Read one return; on failure, None with the reasons in `outcome.problems`."""
+    if data is None:
+        outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
+        return None
+    try:
+        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name)
+    except ReturnUnreadable as exc:
+        outcome.problems, outcome.project_id = exc.problems, exc.project_id
+        return None
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
+        # One odd file must not stop the batch: reject it, saying what failed.
+        outcome.problems = [Problem(
+            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name,
+            fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
+        return None
+    outcome.project_id = raw.project_id
+    outcome.problems = list(raw.warnings)
+    return raw
+
+
+def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: ReturnRecord) -> None:
+    """Store an accepted return (one transaction), noting when a later-received one already stands."""
+    later = _later_return(store, record, offered)
+    if later is not None:
+        outcome.problems.append(Problem(
+            f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
+            "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
+    record.warnings = [p.message for p in outcome.problems]
+    stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
+    outcome.return_id = stored.return_id
+    outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
+
+
+def _uk_day(iso: str) -> str:
+    return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+
+
+def _describe(outcome: FileOutcome, offered: OfferedFile) -> None:
+    outcome.sha256, outcome.size, outcome.received_at = offered.sha256, offered.size, offered.received_at
+
+
+def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, period: Period) -> list[Problem]:
+    """A return that was not due this period is accepted, with a warning saying so."""
+    project = outcome.project_id
+    if project not in plan.index:
+        return []
+    row = plan.loc[project]
+    if bool(row["due"]):
+        return []
+    why = f"{row['stage']}, reporting {str(row['frequency']).lower()}" if row["frequency"] else str(row["stage"])
+    cell = raw.fields.get("project_id")
+    return [Problem(
+        f"{project} is not due to report for {period} ({why}); the return was accepted anyway.",
+        file=outcome.name, field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
+        cell=cell.address if cell else "", value=project, severity="warning",
+        fix="Nothing to do, unless the project's stage or frequency on the portfolio is out of date.",
+    )]
+
+
+def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period) -> list[Problem]:
+    """A forecast completion before the period began is possible but worth a question."""
+    forecast = values.get("forecast_completion_date")
+    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < H.EARLIEST_DATE:
+        return []
+    cell = raw.fields.get("forecast_completion_date")
+    return [Problem(
+        f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
+        "finished, or is the forecast out of date?", file=outcome.name,
+        field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
+        cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",
+        fix="If the project has finished, tell the Programme Office so it can be closed; otherwise update the forecast.",
+    )]

@@ -1,0 +1,123 @@
+"""The validation report of an ingest run: every problem, and every file with its outcome.
+
+`outputs/<period>/validation_report.xlsx` has two sheets. `Problems`: one row per problem,
+naming the file, project, field, sheet and cell, the value found, what is wrong, how to fix
+it and whether it is an Error (the return was rejected) or a Warning (accepted, or skipped,
+with a note) — what the PMO sends back to a partner. `Files`: every file offered with its
+outcome, number of problems, when it was received, its size and its SHA-256. Values from
+returns are written as text, never as formulas. The file appears only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from etl.workbook import SEVERITY_COLOURS, Column, add_text_fills, atomic_workbook, print_setup, write_table
+
+if TYPE_CHECKING:
+    from etl.ingest import IngestResult
+
+PROBLEM_COLUMNS = (
+    Column("File", "file", "wrap", 30),
+    Column("Project ID", "project_id", "text", 12),
+    Column("Field", "field", "wrap", 24),
+    Column("Sheet", "sheet", "text", 16),
+    Column("Cell", "cell", "centre", 7),
+    Column("Value", "value", "wrap", 24),
+    Column("Problem", "problem", "wrap", 60),
+    Column("How to fix", "fix", "wrap", 46),
+    Column("Severity", "severity", "centre", 10),
+)
+FILE_COLUMNS = (
+    Column("File", "file", "wrap", 40),
+    Column("Project ID", "project_id", "text", 12),
+    Column("Outcome", "outcome", "text", 34),
+    Column("Problems", "problems", "int", 10),
+    Column("Received", "received", "datetime", 17),
+    Column("Size (bytes)", "size", "int", 13),
+    Column("SHA-256", "sha256", "text", 68),
+)
+OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def problem_rows(result: "IngestResult") -> list[dict[str, Any]]:
+    """One row per problem, files in order, errors before warnings within a file."""
+    rows = []
+    for outcome in result.files:
+        for problem in sorted(outcome.problems, key=lambda p: p.severity != "error"):
+            rows.append({
+                "file": outcome.name,
+                "project_id": _as_text(outcome.project_id),
+                "field": problem.field,
+                "sheet": problem.sheet,
+                "cell": problem.cell,
+                "value": _as_text(problem.value),
+                "problem": problem.message,
+                "fix": problem.fix,
+                "severity": problem.severity.capitalize(),
+            })
+    return rows
+
+
+def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
+    """One row per file offered, in order."""
+    rows = []
+    for outcome in result.files:
+        received = outcome.received_at
+        if isinstance(received, dt.datetime):
+            received = received.astimezone().replace(tzinfo=None)  # the office's local time
+        rows.append({
+            "file": outcome.name,
+            "project_id": _as_text(outcome.project_id),
+            "outcome": outcome.outcome,
+            "problems": len(outcome.problems),
+            "received": received,
+            "size": outcome.size,
+            "sha256": outcome.sha256 or "",
+        })
+    return rows
+
+
+_LINE_HEIGHT = 12.75
+
+
+def fit_rows(ws, columns, rows: list[dict[str, Any]], first_row: int = 1) -> None:
+    """Make each row tall enough for its longest wrapped text (rows do not grow by themselves)."""
+    wrapped = [c for c in columns if c.kind == "wrap"]
+    for offset, record in enumerate(rows):
+        lines = 1
+        for column in wrapped:
+            chars = max(int(column.width * 1.1) - 1, 1)
+            text = _as_text(record.get(column.key))
+            lines = max(lines, sum(max(1, -(-len(part) // chars)) for part in text.split("\n")))
+        if lines > 1:
+            ws.set_row(first_row + offset, min(lines, 30) * _LINE_HEIGHT + 2)
+
+
+def write_validation_report(result: "IngestResult", path: Path | str) -> Path:
+    """Write the report workbook to `path` (atomically) and return the path."""
+    path = Path(path)
+    period = str(result.period)
+    with atomic_workbook(path) as (workbook, formats):
+        workbook.set_properties({"title": f"Validation report {period}", "subject": "Returns ingested"})
+        problems = workbook.add_worksheet("Problems")
+        rows = problem_rows(result)
+        count = write_table(problems, formats, PROBLEM_COLUMNS, rows)
+        fit_rows(problems, PROBLEM_COLUMNS, rows)
+        add_text_fills(problems, formats, 1, 8, max(count, 1) + 500, 8, SEVERITY_COLOURS)
+        print_setup(problems, landscape=True, period=period)
+
+        files = workbook.add_worksheet("Files")
+        listed = file_rows(result)
+        count = write_table(files, formats, FILE_COLUMNS, listed)
+        fit_rows(files, FILE_COLUMNS, listed)
+        add_text_fills(files, formats, 1, 2, max(count, 1) + 500, 2, OUTCOME_COLOURS)
+        print_setup(files, landscape=True, period=period)
+        problems.activate()
+    return path
