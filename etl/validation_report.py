@@ -20,24 +20,24 @@ if TYPE_CHECKING:
     from etl.ingest import IngestResult
 
 PROBLEM_COLUMNS = (
-    Column("File", "file", "wrap", 30),
+    Column("File", "file", "wrap", 26),
     Column("Project ID", "project_id", "text", 12),
-    Column("Field", "field", "wrap", 24),
-    Column("Sheet", "sheet", "text", 16),
+    Column("Field", "field", "wrap", 20),
+    Column("Sheet", "sheet", "wrap", 14),
     Column("Cell", "cell", "centre", 7),
-    Column("Value", "value", "wrap", 24),
-    Column("Problem", "problem", "wrap", 60),
-    Column("How to fix", "fix", "wrap", 46),
+    Column("Value", "value", "wrap", 20),
+    Column("Problem", "problem", "wrap", 46),
+    Column("How to fix", "fix", "wrap", 38),
     Column("Severity", "severity", "centre", 10),
 )
 FILE_COLUMNS = (
-    Column("File", "file", "wrap", 40),
+    Column("File", "file", "wrap", 32),
     Column("Project ID", "project_id", "text", 12),
-    Column("Outcome", "outcome", "text", 34),
+    Column("Outcome", "outcome", "wrap", 26),
     Column("Problems", "problems", "int", 10),
     Column("Received", "received", "datetime", 17),
     Column("Size (bytes)", "size", "int", 13),
-    Column("SHA-256", "sha256", "text", 68),
+    Column("SHA-256", "sha256", "wrap", 36),
 )
 OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
 
