@@ -53,6 +53,20 @@ def common_options(func):
     return func
 
 
+portfolio_option = click.option(
+    "--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]",
+)
+
+
+def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
+    """The portfolio to use (the option, else <inputs>/portfolio.xlsx); a usage error if it is not there."""
+    portfolio = portfolio or inputs / "portfolio.xlsx"
+    if not portfolio.exists():
+        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    return portfolio
+
+
 def reports_errors(func):
     """Turn library errors into a message on stderr and the right exit code; no traceback."""
 
@@ -91,17 +105,14 @@ def main() -> None:
 @main.command()
 @period_option()
 @common_options
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @reports_errors
 def templates(period, db, inputs, outputs, portfolio) -> None:
     """Write a prefilled highlight-report template for every project due this period,
     and the distribution list to mail them with."""
     from etl.templates import prepare_templates
 
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    if not portfolio.exists():
-        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    portfolio = _portfolio_path(inputs, portfolio)
     run = prepare_templates(portfolio, period, _settings(inputs))
     due = run.due
     with click.progressbar(length=len(due), label=f"Templates for {period}", file=sys.stderr) as bar:
@@ -140,16 +151,13 @@ def demo(db, inputs, outputs) -> None:
 @click.option("--overall", metavar="RAG", default=None,
               help="The overall programme RAG set by the lead (else the median of the workstreams is suggested).")
 @common_options
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @reports_errors
 def highlight(programme, period, overview, overall, db, inputs, outputs, portfolio) -> None:
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
     from etl.highlight import build_highlight
 
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    if not portfolio.exists():
-        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    portfolio = _portfolio_path(inputs, portfolio)
     if overview is not None and not overview.exists():
         raise ConfigError(f"{overview}: overview file not found")
     if not db.exists():
@@ -192,8 +200,7 @@ def closedown(file, outputs, built) -> None:
 @common_options
 @click.option("--kpis", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio, for the Most Complex projects. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @reports_errors
 def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
@@ -201,10 +208,9 @@ def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     from etl.scorecard import build_scorecard
 
     kpis = kpis or inputs / "kpis.xlsx"
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    for path, what, option in ((kpis, "KPI sheet", "--kpis"), (portfolio, "portfolio", "--portfolio")):
-        if not path.exists():
-            raise ConfigError(f"{path}: {what} not found (put it there, or pass {option})")
+    if not kpis.exists():
+        raise ConfigError(f"{kpis}: KPI sheet not found (put it there, or pass --kpis)")
+    portfolio = _portfolio_path(inputs, portfolio)
     run = build_scorecard(kpis, period, db, portfolio, outputs, _settings(inputs))
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
@@ -311,19 +317,6 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
         raise click.BadParameter(str(exc)) from None
 
 
-portfolio_option = click.option(
-    "--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-    help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]",
-)
-
-
-def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    if not portfolio.exists():
-        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
-    return portfolio
-
-
 @main.command()
 @period_option()
 @common_options
@@ -360,8 +353,7 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 @main.command()
 @period_option()
 @common_options
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
               help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. [default: today]")
 @reports_errors
@@ -370,7 +362,7 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     return status, with the escalations, the missing returns and what changed."""
     from etl.register import make_register
 
-    path, built = make_register(portfolio or inputs / "portfolio.xlsx", db, outputs, period, as_of, _settings(inputs))
+    path, built = make_register(_portfolio_path(inputs, portfolio), db, outputs, period, as_of, _settings(inputs))
     status = built.status_counts()
     click.echo(
         f"Register for {period.label}: {len(built.rows)} projects; "
@@ -384,8 +376,7 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @click.argument("folder", type=click.Path(path_type=Path))
 @period_option()
 @common_options
-@click.option("--portfolio", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="The portfolio workbook or CSV. [default: <inputs>/portfolio.xlsx]")
+@portfolio_option
 @reports_errors
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     """Read every return in FOLDER (and below), validate them, store the accepted ones and
@@ -396,9 +387,7 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
 
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    if not portfolio.exists():
-        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
+    portfolio = _portfolio_path(inputs, portfolio)
     settings = _settings(inputs)
     projects = load_portfolio(portfolio, settings)
     total = len(offered_paths(folder))

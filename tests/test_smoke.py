@@ -11,7 +11,10 @@ import cli
 def test_help_lists_commands():
     result = CliRunner().invoke(cli.main, ["--help"])
     assert result.exit_code == 0
-    assert "templates" in result.output and "demo" in result.output
+    # DESIGN.md's CLI contract: every step of the cycle is a command.
+    for command in ("templates", "send", "ingest", "chase", "feedback", "register", "scorecard",
+                    "highlight", "closedown", "demo"):
+        assert f"  {command} " in result.output, command
 
 
 def test_help_does_not_import_pandas():
