@@ -13,9 +13,6 @@ and the peak memory.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -34,6 +31,7 @@ from etl.mailer import EmlFolder, SmtpConfig, SmtpServer  # noqa: E402
 from etl.store import Store  # noqa: E402
 from etl.templates import prepare_templates  # noqa: E402
 from helpers_smtp import MailServer  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 
 def main() -> None:
@@ -65,9 +63,9 @@ def main() -> None:
         finally:
             server.stop()
         received = len(server.received)
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     smtp_median, eml_median = statistics.median(smtp_times), statistics.median(eml_times)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"emails a round: {sent} for {args.projects} projects (period {PERIOD}); server received {received} in all")
     print(f"send over SMTP (loopback): {', '.join(f'{t:.2f} s' for t in smtp_times)}; median {smtp_median:.2f} s "
           f"({1000 * smtp_median / max(sent, 1):.1f} ms an email); target < 30 s: {'met' if smtp_median < 30 else 'MISSED'}")

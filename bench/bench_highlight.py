@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -36,6 +33,7 @@ from etl.store import Store  # noqa: E402
 from etl.templates import Answers  # noqa: E402
 from helpers_store import store_return  # noqa: E402
 from scripts.make_example_inputs import portfolio_records, text_records  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2023, 8)
 PROGRAMME = "Bench Programme"
@@ -91,8 +89,7 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(machine())
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         portfolio, db = fill(tmp_path, args.workstreams)
@@ -109,7 +106,7 @@ def main() -> None:
         path, done = results["c"][-1]
         print(f"closedown: {len(done)} actions; rounds {', '.join(f'{t:.2f}' for t in closedown)} s; "
               f"median {statistics.median(closedown):.2f} s; {path.stat().st_size / 1024:.0f} KB")
-    print(f"peak memory (RSS): {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+    print(f"peak memory (RSS): {peak_rss_mb():.0f} MB")
 
 
 if __name__ == "__main__":

@@ -21,9 +21,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import multiprocessing
-import os
-import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -41,6 +38,7 @@ from etl.partner import fill_return, plan_row  # noqa: E402
 from etl.portfolio import load_portfolio, reporting_plan  # noqa: E402
 from etl.templates import TemplateContext  # noqa: E402
 from helpers_returns import good_answers, messy_answers  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 RECEIVED = dt.date(2025, 1, 8)
 
@@ -85,7 +83,7 @@ def _ingest_round(portfolio_path: Path, folder: Path, work: Path, queue) -> None
         result = ingest_folder(folder, PERIOD, store, portfolio, settings, work / "out")
     elapsed = time.perf_counter() - start
     queue.put((elapsed, len(result.all_accepted), len(result.rejected),
-               resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+               peak_rss_mb()))
 
 
 def ingest_round(portfolio_path: Path, folder: Path, work: Path) -> tuple[float, int, int, float]:
@@ -158,8 +156,7 @@ def main() -> None:
             counts = (accepted, rejected)
 
     base, ingest = statistics.median(baselines), statistics.median(ingests)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}")
+    print(machine())
     print(f"returns: {len(paths)} (average {size:.1f} KB), written in {made:.1f} s; "
           f"ingested: {counts[0]} accepted, {counts[1]} rejected")
     print("reading one return (median ms):")
@@ -172,7 +169,7 @@ def main() -> None:
     print(f"ratio ingest / baseline: {ingest / base:.2f}; target ingest < baseline: "
           f"{'met' if ingest < base else 'MISSED'}; target < 15 s: {'met' if ingest < 15 else 'MISSED'}")
     print(f"peak memory (RSS) of an ingest round: {max(peaks):.0f} MB; "
-          f"of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+          f"of this process: {peak_rss_mb():.0f} MB")
     if counts[1]:
         print("WARNING: some bench returns were rejected")
 

@@ -21,9 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
-import resource
 import statistics
 import sys
 import tempfile
@@ -42,6 +40,7 @@ from etl.register import make_register  # noqa: E402
 from etl.store import Store  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_templates import build_portfolio  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 9)
 AS_OF = dt.date(2024, 10, 25)
@@ -117,9 +116,9 @@ def main() -> None:
             cpu.append(time.process_time() - start_cpu)
         size_mb = path.stat().st_size / 1e6
         status = register.status_counts()
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     median = statistics.median(timings)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"set-up (not timed): {args.projects} projects, {count} returns over 12 months in {setup:.1f} s")
     print(f"register {PERIOD}: {len(register.rows)} rows; {status['Received'] + status['Received late']} received, "
           f"{status['Missing']} missing, {len(register.escalations)} escalated, {len(register.changes)} changes; "

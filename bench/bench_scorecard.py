@@ -13,9 +13,6 @@ peak memory (RSS) of the process.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -30,6 +27,7 @@ from etl.scorecard import build_scorecard, record_kpi_values, score_kpis, load_k
 from etl.store import Store  # noqa: E402
 from schemas.kpi import COMMITTEES  # noqa: E402
 from scripts.make_example_inputs import text_records  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 12)
 
@@ -72,9 +70,9 @@ def main() -> None:
             timings.append(time.perf_counter() - start)
             assert len(run.scored) == args.kpis and all(s.has_trend for s in run.scored)
         size = run.path.stat().st_size
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     median = statistics.median(timings)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"report: {args.kpis} KPIs, {args.history} earlier periods of history each, {len(run.red)} Red; "
           f"{size / 1024:.0f} KB")
     print(f"rounds: {', '.join(f'{t:.2f} s' for t in timings)}; median {median:.2f} s; peak RSS {peak_mb:.0f} MB")

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
-import platform
-import resource
 import statistics
 import sys
 import tempfile
@@ -29,6 +26,7 @@ from etl.periods import Period  # noqa: E402
 from etl.templates import prepare_templates  # noqa: E402
 from scripts.make_example_inputs import portfolio_records  # noqa: E402
 from etl.portfolio import write_portfolio  # noqa: E402
+from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 12)
 
@@ -63,9 +61,9 @@ def main() -> None:
             with open(distribution, encoding="utf-8-sig") as handle:
                 assert sum(1 for _ in csv.reader(handle)) == counts + 1
         size = sum(p.stat().st_size for p in (out / str(PERIOD) / "templates").iterdir())
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = peak_rss_mb()
     median = statistics.median(timings)
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    print(machine())
     print(f"templates written: {counts} for {args.projects} projects (period {PERIOD})")
     print(f"rounds: {', '.join(f'{t:.2f} s' for t in timings)}; median {median:.2f} s "
           f"({1000 * median / max(counts, 1):.1f} ms a template); target < 20 s: {'met' if median < 20 else 'MISSED'}")
