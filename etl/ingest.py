@@ -33,7 +33,7 @@ from etl.errors import ConfigError, Problem
 from etl.periods import Period
 from etl.rag import normalise_rag
 from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
-from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store
+from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.values import clean_text, parse_date, parse_money
 from schemas import highlight as H
 from schemas.portfolio import canonical_choice
@@ -148,18 +148,10 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
     """The file's identity: its hash, size and received time (its modification time)."""
     stat = path.stat()
-    sha = hashlib.sha256(data).hexdigest() if data is not None else _hash_file(path)
+    sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
     # The office's local time: whether a return was late is decided by its local calendar day.
     received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
     return OfferedFile(path, sha, stat.st_size, received, str(period))
