@@ -97,9 +97,14 @@ def _reply(exc: BaseException) -> str:
         detail = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
         return f"{exc.smtp_code} {' '.join(detail.split())}"
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return "; ".join(f"{addr} refused: {code} {' '.join(msg.decode('utf-8', 'replace').split())}"
-                         for addr, (code, msg) in exc.recipients.items())
+        return _refusals(exc.recipients)
     return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _refusals(refused: dict[str, tuple[int, bytes]]) -> str:
+    """Refused addresses with the server's reasons, as one line."""
+    return "; ".join(f"{addr} refused: {code} {' '.join(msg.decode('utf-8', 'replace').split())}"
+                     for addr, (code, msg) in refused.items())
 
 
 class Transport(Protocol):
@@ -178,7 +183,7 @@ class SmtpServer:
     def __enter__(self) -> "SmtpServer":
         try:
             self._connect()
-        except (OSError, smtplib.SMTPException) as exc:
+        except OSError as exc:  # SMTPException is an OSError
             raise MailServerError(f"cannot connect to the mail server {self.config.where}: {self._text(exc)}") from None
         return self
 
@@ -219,7 +224,7 @@ class SmtpServer:
         if self.smtp is not None:
             try:
                 self.smtp.quit()
-            except (OSError, smtplib.SMTPException):
+            except OSError:  # SMTPException is an OSError
                 _quietly_close(self.smtp)
             self.smtp = None
 
@@ -233,39 +238,44 @@ class SmtpServer:
         if self.smtp is None:
             try:
                 self._connect()
-            except (OSError, smtplib.SMTPException) as exc:
+            except OSError as exc:  # SMTPException is an OSError
                 self.down = f"the mail server {self.config.where} went away: {self._text(exc)}"
                 raise MessageFailed(f"not sent: {self.down}") from None
         assert self.smtp is not None
         try:
             refused = self.smtp.send_message(message)
-        except smtplib.SMTPRecipientsRefused as exc:
-            self._reset()
-            raise MessageFailed(self._text(exc)) from None
-        except (smtplib.SMTPServerDisconnected, OSError) as exc:
-            # The connection is gone (server stopped, network dropped, timed out).
-            _quietly_close(self.smtp)
-            self.smtp = None
+        except smtplib.SMTPServerDisconnected as exc:
+            self._lost()
             raise MessageFailed(f"connection lost while sending: {self._text(exc)}") from None
         except smtplib.SMTPException as exc:
+            # The server answered (a refused recipient, a full mailbox...): the connection is
+            # fine, so only the transaction is cleared for the next message.
             self._reset()
             raise MessageFailed(self._text(exc)) from None
+        except OSError as exc:
+            # SMTPException is an OSError too, so this comes last: the network dropped or timed out.
+            self._lost()
+            raise MessageFailed(f"connection lost while sending: {self._text(exc)}") from None
         if not refused:
             return ""
-        reasons = "; ".join(f"{addr} refused: {code} {' '.join(msg.decode('utf-8', 'replace').split())}"
-                            for addr, (code, msg) in refused.items())
+        reasons = _refusals(refused)
         addressed = {a.addr_spec.lower() for a in message["To"].addresses}
         if addressed & {addr.lower() for addr in refused}:
             # The copies went, but the person it is for did not get it: that is a failure.
             raise MessageFailed(f"{reasons} (copies went to the other recipients)")
         return reasons
 
+    def _lost(self) -> None:
+        """The connection is gone: drop it, so the next message reconnects."""
+        _quietly_close(self.smtp)
+        self.smtp = None
+
     def _reset(self) -> None:
         """After a refused message, clear the transaction so the next one starts clean."""
         try:
             assert self.smtp is not None
             self.smtp.rset()
-        except (OSError, smtplib.SMTPException, AssertionError):
+        except (OSError, AssertionError):
             _quietly_close(self.smtp)
             self.smtp = None
 
