@@ -93,7 +93,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "milestones_next_period",
         "Key milestones planned for next period",
-        (("milestone", "Milestone", "wrap"), ("due_date", "Due date", "date")),
+        (("milestone", "Milestone", "wrap"), ("date", "Due date", "date")),
         rows=10,
     ),
     Table(

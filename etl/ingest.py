@@ -246,9 +246,6 @@ def _frames(returns: dict[str, RawReturn]) -> tuple[pd.DataFrame, pd.DataFrame, 
                     risk_rows.append(_TableRow(key, table, cells))
                     risk_records.append(values)
                 else:
-                    if "due_date" in values:
-                        values["date"] = values.pop("due_date")
-                        cells = {**cells, "date": cells["due_date"]}
                     milestone_rows.append(_TableRow(key, table, cells))
                     milestone_records.append({"milestone": values.get("milestone"), "status": values.get("status"),
                                               "date": values.get("date")})
@@ -323,7 +320,7 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
                 continue
             seen.add((id(rows), index, column, check))
             row = rows[index]
-            header = next(h for k, h, _ in row.table.columns if k == column or (column == "date" and k == "due_date"))
+            header = next(h for k, h, _ in row.table.columns if k == column)
             label = f"{row.table.label}: {header}"
             found[row.key].append(_problem(rule, check, column, label, frame.at[index, column], row.cells[column],
                                            _file_label(returns[row.key]), True))
@@ -333,8 +330,6 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
     tables: dict[str, dict[str, list[dict[str, Any]]]] = {key: {t.name: [] for t in F.TABLES} for key in returns}
     for frame, rows in ((milestones, milestone_rows), (risks, risk_rows)):
         for row, item in zip(rows, frame.to_dict(orient="records")):
-            if row.table.name == "milestones_next_period":
-                item = {"milestone": item["milestone"], "due_date": item["date"]}
             tables[row.key][row.table.name].append(item)
     return found, Normalised(values, tables)
 

@@ -338,7 +338,7 @@ class Store:
                     self.db.execute(
                         "INSERT INTO milestones (return_id, section, seq, milestone, status, date) VALUES (?, ?, ?, ?, ?, ?)",
                         (return_id, section, seq, row.get("milestone"), row.get("status"),
-                         _to_sql(row.get("date") or row.get("due_date"))),
+                         _to_sql(row.get("date"))),
                     )
             for seq, row in enumerate(record.risks, start=1):
                 self.db.execute(

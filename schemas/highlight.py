@@ -71,7 +71,6 @@ KINDS: dict[str, str] = {f.name: f.kind for f in F.FIELDS}
 for _table in F.TABLES:
     for _key, _header, _kind in _table.columns:
         KINDS.setdefault(_key, _kind)
-KINDS["date"] = "date"
 
 
 def messages(period: Period, today: dt.date) -> dict[str, Rule]:
