@@ -104,7 +104,7 @@ _COLUMNS: tuple[tuple[str, float], ...] = (
 def write_closedown(actions: list[Action], path: Path | str, built: dt.date, source: str = "",
                     title: str = "Improvement Plan – close down of activity") -> Path:
     """Write the close-down tracker workbook (tracker sheet, then summary) atomically."""
-    from etl.workbook import atomic_workbook, print_setup, row_height, write_long_text, write_value
+    from etl.workbook import atomic_workbook, print_setup, tallest_row, write_long_text, write_value
 
     path = Path(path)
     label = f"{built:%d/%m/%Y}"
@@ -142,7 +142,7 @@ def write_closedown(actions: list[Action], path: Path | str, built: dt.date, sou
                          action.new_phase)
                 for col, value in enumerate(cells[:len(columns)]):
                     write_value(ws, row, col, value, fmt)
-                ws.set_row(row, max(row_height(v, w) for v, (_, w) in zip(cells, columns)))
+                ws.set_row(row, tallest_row((v, w) for v, (_, w) in zip(cells, columns)))
                 row += 1
         ws.autofilter(header_row, 0, row - 1, last)
         ws.freeze_panes(header_row + 1, 0)

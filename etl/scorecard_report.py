@@ -26,7 +26,7 @@ from etl.periods import Period
 from etl.scorecard import ComplexProject, ScoredKpi
 from etl.workbook import (
     Formats, add_kpi_rating_formats, add_rag_formats, add_trend_sparklines, atomic_workbook, figure_format,
-    print_setup, write_value,
+    print_setup, tallest_row, write_value,
 )
 from schemas.kpi import COMMITTEES
 
@@ -108,20 +108,6 @@ DASHBOARD_COLUMNS = (_PERSPECTIVE, _OBJECTIVE, _METRIC, _OWNER, _LATEST, _IMPROV
 EXCEPTION_COLUMNS = DASHBOARD_COLUMNS + (_ACTIONS,)
 
 _FORMAT_OF_KIND = {"bold": "wrap_bold", "actions": "input_wrap", "trend": "sparkline_cell"}
-_LINE_HEIGHT = 12.75  # points per line of 10pt Arial
-
-
-def row_height(texts: Sequence[tuple[object, float]], minimum: int = 1) -> float:
-    """A row tall enough for its wrapped text: (text, column width) pairs, about
-    1.2 characters per unit of width (Excel does not grow rows written by a program)."""
-    lines = minimum
-    for text, width in texts:
-        if isinstance(text, str) and text:
-            per_line = max(1, int(width * 1.2))
-            lines = max(lines, sum(max(1, math.ceil(len(part) / per_line)) for part in text.split("\n")))
-    return lines * _LINE_HEIGHT + 3
-
-
 class _Writer:
     """Writes KPI tables onto a sheet, keeping track of the rating ranges to colour."""
 
@@ -166,7 +152,7 @@ class _Writer:
                 ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record for "
                                              f"{s.history[-2][0]}.", {"x_scale": 1.5})
         # Bold text is wider: count its column as narrower.
-        ws.set_row(row, row_height([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
+        ws.set_row(row, tallest_row([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
                                     for c in columns if c.kind in ("wrap", "bold") and c not in blank]))
 
     def draw_sparklines(self, ws: Worksheet) -> None:
@@ -324,7 +310,7 @@ def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject]) -> None:
             cells[4] = (NO_RETURN, "wrap_note", cells[4][2])
         for col, (value, kind, _) in enumerate(cells):
             write_value(ws, row, col, value, f[kind])
-        ws.set_row(row, row_height([(v, width) for v, kind, width in cells if kind.startswith("wrap")]))
+        ws.set_row(row, tallest_row([(v, width) for v, kind, width in cells if kind.startswith("wrap")]))
     last = header_row + max(len(projects), 1)
     if not projects:
         ws.write_string(header_row + 1, 0, "No project is flagged Most Complex on the portfolio.", f["wrap_note"])
@@ -357,7 +343,7 @@ def _key_sheet(w: _Writer) -> None:
         for offset, (rating, text) in enumerate(definitions.items()):
             ws.write_string(first + offset, 0, rating, f["rag"])
             ws.write_string(first + offset, 1, text, f["wrap"])
-            ws.set_row(first + offset, row_height([(text, 100)]))
+            ws.set_row(first + offset, tallest_row([(text, 100)]))
         last = first + len(definitions) - 1
         if scale == "kpi":
             add_kpi_rating_formats(ws, f, first, 0, last, 0, rag.KPI_STATUSES)

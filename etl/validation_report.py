@@ -10,11 +10,12 @@ returns are written as text, never as formulas. The file appears only when compl
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.workbook import SEVERITY_COLOURS, Column, add_text_fills, atomic_workbook, print_setup, write_table
+from etl.workbook import (
+    SEVERITY_COLOURS, Column, add_text_fills, atomic_workbook, fit_row_heights, print_setup, write_table,
+)
 
 if TYPE_CHECKING:
     from etl.ingest import IngestResult
@@ -69,35 +70,16 @@ def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
     """One row per file offered, in order."""
     rows = []
     for outcome in result.files:
-        received = outcome.received_at
-        if isinstance(received, dt.datetime):
-            received = received.astimezone().replace(tzinfo=None)  # the office's local time
         rows.append({
             "file": outcome.name,
             "project_id": _as_text(outcome.project_id),
             "outcome": outcome.outcome,
             "problems": len(outcome.problems),
-            "received": received,
+            "received": outcome.received_at,  # already the office's local time
             "size": outcome.size,
             "sha256": outcome.sha256 or "",
         })
     return rows
-
-
-_LINE_HEIGHT = 12.75
-
-
-def fit_rows(ws, columns, rows: list[dict[str, Any]], first_row: int = 1) -> None:
-    """Make each row tall enough for its longest wrapped text (rows do not grow by themselves)."""
-    wrapped = [c for c in columns if c.kind == "wrap"]
-    for offset, record in enumerate(rows):
-        lines = 1
-        for column in wrapped:
-            chars = max(int(column.width * 1.1) - 1, 1)
-            text = _as_text(record.get(column.key))
-            lines = max(lines, sum(max(1, -(-len(part) // chars)) for part in text.split("\n")))
-        if lines > 1:
-            ws.set_row(first_row + offset, min(lines, 30) * _LINE_HEIGHT + 2)
 
 
 def write_validation_report(result: "IngestResult", path: Path | str) -> Path:
@@ -109,14 +91,14 @@ def write_validation_report(result: "IngestResult", path: Path | str) -> Path:
         problems = workbook.add_worksheet("Problems")
         rows = problem_rows(result)
         count = write_table(problems, formats, PROBLEM_COLUMNS, rows)
-        fit_rows(problems, PROBLEM_COLUMNS, rows)
+        fit_row_heights(problems, PROBLEM_COLUMNS, rows, max_lines=30)
         add_text_fills(problems, formats, 1, 8, max(count, 1) + 500, 8, SEVERITY_COLOURS)
         print_setup(problems, landscape=True, period=period)
 
         files = workbook.add_worksheet("Files")
         listed = file_rows(result)
         count = write_table(files, formats, FILE_COLUMNS, listed)
-        fit_rows(files, FILE_COLUMNS, listed)
+        fit_row_heights(files, FILE_COLUMNS, listed, max_lines=30)
         add_text_fills(files, formats, 1, 2, max(count, 1) + 500, 2, OUTCOME_COLOURS)
         print_setup(files, landscape=True, period=period)
         problems.activate()

@@ -394,6 +394,11 @@ def row_height(text: object, width_chars: float, minimum: float = LINE_HEIGHT) -
     return min(MAX_ROW_HEIGHT, max(minimum, wrapped_lines(text, width_chars) * LINE_HEIGHT + 3))
 
 
+def tallest_row(cells: Iterable[tuple[object, float]]) -> float:
+    """The height of a row that shows all of each (text, column width) cell's wrapped text."""
+    return max((row_height(text, width) for text, width in cells), default=row_height(None, 1))
+
+
 def split_long_text(text: str, width_chars: float) -> list[str]:
     """Pieces of `text`, each short enough for one row, split at paragraph, then sentence, then word ends."""
     max_lines = int((MAX_ROW_HEIGHT - 3) // LINE_HEIGHT) - 1
