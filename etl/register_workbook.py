@@ -215,7 +215,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     rag_columns = (Column("RAG", "name", "rag"), Column("Projects", "value", "figure"))
     write_table(ws, formats, rag_columns, [{"name": n, "value": v} for n, v in rag.items()],
                 first_row=row, first_col=3, autofilter=False, freeze=False)
-    ws.write_string(row + len(rag) + 1, 3, "Total", formats["total_label"])
+    ws.write_string(row + len(rag) + 1, 3, "Total", formats["total_label_boxed"])
     ws.write_number(row + len(rag) + 1, 4, len(register.rows), formats["total"])
     _restore_widths(ws)
 
@@ -271,7 +271,7 @@ def _breakdown(ws, formats: Formats, row: int, title: str, lines: list[dict[str,
     ws.set_row(row, 28)
     if total:
         last = row + len(lines) + 1
-        ws.write_string(last, 0, "Total", formats["total_label"])
+        ws.write_string(last, 0, "Total", formats["total_label_boxed"])
         for offset, key in enumerate(keys, start=1):
             ws.write_number(last, offset, sum(line[key] for line in lines), formats["total"])
         row = last

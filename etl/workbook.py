@@ -155,7 +155,7 @@ class Formats:
             "valign": "vcenter", "border": 1, "border_color": GRID,
         },
         "total": {"num_format": "#,##0", "bold": True, "bg_color": LIGHT, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
-        "total_label": {"bold": True, "bg_color": LIGHT, "valign": "top", "border": 1, "border_color": GRID},
+        "total_label_boxed": {"bold": True, "bg_color": LIGHT, "valign": "top", "border": 1, "border_color": GRID},
         "count": {"num_format": "#,##0", "align": "center", "valign": "top", "border": 1, "border_color": GRID},
         "datetime": {"num_format": "dd/mm/yyyy hh:mm", "align": "left", "valign": "top", "border": 1, "border_color": GRID},
     }

@@ -102,6 +102,9 @@ def test_summary_counts_per_theme_and_destination(tracker):
         assert total == sum(counts)
     assert rows[-1] == ["Total", *[sum(v for (t, d), v in expected.items() if d == dest) for dest in DESTINATIONS], 19]
     assert [rgb(c) for c in list(ws.iter_rows(min_row=4, max_row=4))[0][1:5]] == [expected_fill(d) for d in DESTINATIONS]
+    # The totals row is one rule across: the label is styled like the figures beside it.
+    total = list(ws.iter_rows(min_row=ws.max_row, max_row=ws.max_row))[0]
+    assert {(c.border.top.style, c.font.b) for c in total} == {("medium", True)}
 
 
 @pytest.mark.parametrize(
