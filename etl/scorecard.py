@@ -116,8 +116,8 @@ def _percent_rows_from_formats(path: Path, letters: dict[str, str]) -> set[int]:
 
 
 def _figure(value: object) -> float | None:
-    """A typed figure as the float nearest the decimal typed (`11.70%` is 0.117, where
-    `parse_number`'s division by 100 gives 0.11699999999999999)."""
+    """A figure as the float nearest the decimal it shows to 12 significant digits, so a
+    figure Excel computed (0.1 + 0.2) is taken as the 0.3 on screen."""
     number = values.parse_number(value)
     return None if number is None else float(rag.exact(number))
 

@@ -103,12 +103,13 @@ def parse_number(value: object) -> float | None:
     if percent:
         compact = compact[:-1]
     try:
-        number = float(Decimal(compact))
+        exact = Decimal(compact)
     except InvalidOperation as exc:
         raise ValueError(f"'{text}' is not a number") from exc
-    if not math.isfinite(number):
+    if not exact.is_finite():
         raise ValueError(f"'{text}' is not a number")
-    return number / 100 if percent else number
+    # Divide the decimal, not the float: `11.70%` is 0.117, not 0.11699999999999999.
+    return float(exact / 100 if percent else exact)
 
 
 def excel_serial_to_date(serial: float) -> dt.date:

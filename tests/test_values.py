@@ -35,6 +35,8 @@ def test_blanks_are_none(blank):
 
 def test_numbers_and_percentages():
     assert parse_number("62.6%") == pytest.approx(0.626)
+    # Exactly the float of the decimal typed, not 11.70 / 100 (0.11699999999999999).
+    assert parse_number("11.70%") == 0.117
     assert parse_number("2,727") == 2727
     assert parse_number(0.82) == 0.82
     with pytest.raises(ValueError, match="'east' is not a number"):
