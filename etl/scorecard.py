@@ -59,12 +59,17 @@ class ScoredKpi:
 
     kpi: Kpi
     previous: float | None
-    previous_from_history: bool
+    #: The period the previous figure was taken from when the sheet left it blank.
+    previous_period: str | None
     travel: str | None
     rag_direction: str | None
     rag_target: str | None
     #: (period, value) for the periods on record before this one, then this period.
     history: tuple[tuple[str, float | None], ...] = ()
+
+    @property
+    def previous_from_history(self) -> bool:
+        return self.previous_period is not None
 
     @property
     def change(self) -> float | None:
@@ -238,15 +243,15 @@ def score_kpi(kpi: Kpi, period: Period | str, earlier: list[tuple[str, float | N
     """Rate one KPI. `earlier` is its history before this period (oldest first); a blank
     previous figure on the sheet is taken from the latest period on record."""
     earlier = earlier or []
-    previous, from_history = kpi.previous, False
+    previous, previous_period = kpi.previous, None
     if previous is None:
-        recorded = [v for _, v in earlier if v is not None]
+        recorded = [(p, v) for p, v in earlier if v is not None]
         if recorded:
-            previous, from_history = recorded[-1], True
+            previous_period, previous = recorded[-1]
     rag_direction, rag_target = rag.kpi_ratings(kpi.current, previous, kpi.target, kpi.direction, kpi.status)
     history = tuple(earlier) + ((str(period), kpi.current),) if earlier else ()
     return ScoredKpi(
-        kpi, previous, from_history, rag.kpi_direction_of_travel(kpi.current, previous),
+        kpi, previous, previous_period, rag.kpi_direction_of_travel(kpi.current, previous),
         rag_direction, rag_target, history,
     )
 

@@ -150,7 +150,7 @@ class _Writer:
                 self.sparklines.append(((row, index), self.trend_ranges[s.kpi.metric]))
             if column.kind == "figure" and column is _PREVIOUS and s.previous_from_history:
                 ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record for "
-                                             f"{s.history[-2][0]}.", {"x_scale": 1.5})
+                                             f"{s.previous_period}.", {"x_scale": 1.5})
         # Bold text is wider: count its column as narrower.
         ws.set_row(row, tallest_row([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
                                     for c in columns if c.kind in ("wrap", "bold") and c not in blank]))

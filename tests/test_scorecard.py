@@ -455,3 +455,18 @@ def test_demo_builds_the_corporate_performance_report(tmp_path):
     ws = openpyxl.load_workbook(path)["Most Complex Projects"]
     assert ws.max_row == 11
     assert all(ws.cell(r, 5).value == NO_RETURN or ws.cell(r, 3).value for r in range(5, 12))
+
+
+def test_previous_figure_from_history_names_the_period_it_came_from():
+    """The sheet leaves the previous figure blank and the latest period on record has no
+    value (e.g. the KPI was In Development then): the figure and its period are the last
+    ones with a value."""
+    import dataclasses
+
+    from etl.scorecard import score_kpi
+
+    kpi = dataclasses.replace(load_kpis(EXAMPLE_KPIS_CSV)[1], previous=None)
+    scored = score_kpi(kpi, "2023-09", [("2023-03", 519000.0), ("2023-06", None)])
+    assert scored.previous == 519000.0 and scored.previous_period == "2023-03"
+    assert scored.previous_from_history
+    assert score_kpi(kpi, "2023-09", []).previous_period is None
