@@ -28,7 +28,6 @@ from etl.errors import ConfigError
 
 EMAIL_TEMPLATES = "email_templates"
 BUNDLED_EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "inputs" / EMAIL_TEMPLATES
-KINDS = ("send", "chase", "feedback")
 #: Marks a saved message as a draft, so Outlook and Thunderbird open it ready to edit and send.
 DRAFT_HEADER = "X-Unsent"
 _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\n]*)\n(?:[ \t]*\n)?", re.IGNORECASE)
@@ -161,10 +160,6 @@ class Draft:
     #: Identifies what the message is about, for not sending it twice (feedback: the file's SHA-256).
     attachment_sha256: str | None = None
     attachment_name: str | None = None
-
-    @property
-    def recipients(self) -> list[str]:
-        return [self.to[1], *(address for _, address in self.cc)]
 
     @property
     def cc_addresses(self) -> str:

@@ -12,7 +12,7 @@ Unknown keys are an error (a typo should not silently fall back to a default).
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from etl.errors import ConfigError
@@ -44,7 +44,6 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
-    extra: dict = field(default_factory=dict, compare=False)
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -63,7 +62,7 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read settings: {exc}") from exc
-    known = {f.name for f in fields(Settings)} - {"extra"}
+    known = {f.name for f in fields(Settings)}
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")

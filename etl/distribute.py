@@ -359,12 +359,12 @@ def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, sett
 # ------------------------------------------------------------------ not twice
 
 
-def pending(plan: MailPlan, store: Store, resend: bool = False, today: dt.date | None = None) -> tuple[list[Draft], list[Outcome]]:
+def pending(plan: MailPlan, store: Store, resend: bool = False) -> tuple[list[Draft], list[Outcome]]:
     """(drafts still to go, those skipped as already sent — as outcomes saying when)."""
     if resend:
         return list(plan.drafts), []
     sent = messages(store, plan.kind, str(plan.period), SENT)
-    today_text = (today or dt.datetime.now(dt.timezone.utc).date()).isoformat()
+    today_text = dt.datetime.now(dt.timezone.utc).date().isoformat()
     to_go, skipped = [], []
     for draft in plan.drafts:
         earlier = [m for m in sent if m["project_id"] == draft.project_id]

@@ -33,7 +33,7 @@ from etl.errors import ConfigError, Problem
 from etl.periods import Period
 from etl.rag import normalise_rag
 from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
-from etl.store import ACCEPTED, REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
+from etl.store import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.values import clean_text, parse_date, parse_money
 from schemas import highlight as H
 from schemas.portfolio import canonical_choice
@@ -43,7 +43,6 @@ OUTCOME_SUPERSEDES = "Accepted (supersedes earlier return)"
 OUTCOME_REJECTED = "Rejected"
 OUTCOME_DUPLICATE = "Duplicate (skipped)"
 OUTCOME_SKIPPED = "Skipped"
-OUTCOMES = (OUTCOME_ACCEPTED, OUTCOME_SUPERSEDES, OUTCOME_REJECTED, OUTCOME_DUPLICATE, OUTCOME_SKIPPED)
 
 REPORT_NAME = "validation_report.xlsx"
 #: Test hook: seconds to sleep after each file is stored, so a test can kill a run mid-batch.
@@ -306,7 +305,7 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
         cell = returns[key].fields.get(column)
         label = F.FIELD_BY_NAME[column].label
         found[key].append(_problem(rules[check], check, column, label, value, cell,
-                                   _file_label(returns[key]), False))
+                                   returns[key].name, False))
 
     for schema, frame, rows in ((H.milestones_schema(), milestones, milestone_rows),
                                 (H.risks_schema(), risks, risk_rows)):
@@ -323,7 +322,7 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
             header = next(h for k, h, _ in row.table.columns if k == column)
             label = f"{row.table.label}: {header}"
             found[row.key].append(_problem(rule, check, column, label, frame.at[index, column], row.cells[column],
-                                           _file_label(returns[row.key]), True))
+                                           returns[row.key].name, True))
     for key in found:
         found[key].sort(key=lambda p: (_cell_order(p.cell), p.field))
     values = fields.to_dict(orient="index")
@@ -337,10 +336,6 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
 def _cell_order(cell: str) -> tuple[int, str]:
     digits = "".join(c for c in cell if c.isdigit())
     return (int(digits) if digits else 0, cell)
-
-
-def _file_label(raw: RawReturn) -> str:
-    return raw.name
 
 
 # ----------------------------------------------------------------------------- storing

@@ -17,8 +17,8 @@ from etl.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
 from etl.rag import RAG_SCALE
 from etl.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
 from etl.workbook import (
-    LAST_ROW, Column, Formats, add_flag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
-    rag_header_formats, rag_trend_chart, write_table, write_value,
+    LAST_ROW, Column, Formats, add_flag_formats, add_rag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
+    rag_trend_chart, write_table, write_value,
 )
 
 SUMMARY, REGISTER, ESCALATIONS, MISSING_RETURNS, CHANGES = (
@@ -267,7 +267,7 @@ def _breakdown(ws, formats: Formats, row: int, title: str, lines: list[dict[str,
     write_table(ws, formats, columns, lines, first_row=row, autofilter=False, freeze=False)
     for offset, col in enumerate(columns[1:], start=1):
         ws.write_string(row, offset, col.header, formats["header_centre"])
-    rag_header_formats(ws, formats, row, 1, len(RAG_SCALE))
+    add_rag_formats(ws, formats, row, 1, row, len(RAG_SCALE))  # the header cells are a colour key
     ws.set_row(row, 28)
     if total:
         last = row + len(lines) + 1

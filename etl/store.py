@@ -14,7 +14,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import json
-import os
 import shutil
 import sqlite3
 from dataclasses import dataclass, field
@@ -192,7 +191,6 @@ class ReturnRecord:
 class AcceptOutcome:
     return_id: int
     superseded_id: int | None  # the earlier return this one replaced
-    superseded_by: int | None  # set when a later-received return already exists
 
 
 def _to_sql(value: Any) -> Any:
@@ -351,7 +349,6 @@ class Store:
         return AcceptOutcome(
             return_id,
             superseded_id=current["id"] if current is not None and not newer_exists else None,
-            superseded_by=current["id"] if newer_exists else None,
         )
 
     # ----------------------------------------------------------------- queries
@@ -488,8 +485,3 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 def _statements(script: str) -> list[str]:
     return [s.strip() for s in script.split(";") if s.strip()]
-
-
-def resolve_db_path(db: str | Path | None) -> Path:
-    """`--db`, else `PMO_DB`, else `./pmo.db`."""
-    return Path(db or os.environ.get("PMO_DB") or DEFAULT_DB)

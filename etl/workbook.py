@@ -23,7 +23,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from etl.files import atomic_path
-from etl.rag import RAG_SCALE
+from etl.rag import KPI_RAG_SCALE, RAG_SCALE
 
 FONT = "Arial"
 NAVY = "#1F3864"
@@ -41,7 +41,6 @@ RAG_COLOURS: dict[str, tuple[str, str]] = {
     "Red": ("#C00000", "#FFFFFF"),
     "Blue": ("#0070C0", "#FFFFFF"),
 }
-KPI_RATINGS: tuple[str, ...] = ("Blue", "Green", "Amber", "Red")
 
 DATE_FORMAT = "dd/mm/yyyy"
 MONEY_FORMAT = "£#,##0"
@@ -251,12 +250,8 @@ class Column:
 
     header: str
     key: str
-    kind: str = "text"  # text, wrap, centre, date, money, int, number, percent, rag, kpi_rag, arrow
+    kind: str = "text"  # a format name: text, wrap, centre, date, money, int, number, percent, rag, arrow
     width: float = 14
-
-    @property
-    def format_name(self) -> str:
-        return {"rag": "rag", "kpi_rag": "rag"}.get(self.kind, self.kind)
 
 
 def write_table(
@@ -280,7 +275,7 @@ def write_table(
         ws.set_column(first_col + offset, first_col + offset, column.width)
         ws.write_string(first_row, first_col + offset, column.header, formats["header"])
     count = 0
-    cells = [(first_col + offset, column.key, formats[column.format_name]) for offset, column in enumerate(columns)]
+    cells = [(first_col + offset, column.key, formats[column.kind]) for offset, column in enumerate(columns)]
     for count, record in enumerate(rows, start=1):
         r = first_row + count
         for col, key, fmt in cells:
@@ -293,11 +288,10 @@ def write_table(
     if freeze:
         ws.freeze_panes(first_row + 1, 0)
     for offset, column in enumerate(columns):
-        if column.kind in ("rag", "kpi_rag"):
-            ratings = KPI_RATINGS if column.kind == "kpi_rag" else RAG_SCALE
+        if column.kind == "rag":
             # Colour well past the data so a row pasted in later is coloured too.
             end = rag_last_row if rag_last_row is not None else last_row + 500
-            add_rag_formats(ws, formats, first_row + 1, first_col + offset, end, first_col + offset, ratings)
+            add_rag_formats(ws, formats, first_row + 1, first_col + offset, end, first_col + offset)
     return count
 
 
@@ -518,7 +512,7 @@ def add_kpi_rating_formats(
     statuses: Sequence[str] = (),
 ) -> None:
     """Colour KPI ratings (Blue, Green, Amber, Red) in a range, and the non-rated statuses grey."""
-    add_rag_formats(ws, formats, first_row, first_col, last_row, last_col, KPI_RATINGS)
+    add_rag_formats(ws, formats, first_row, first_col, last_row, last_col, KPI_RAG_SCALE)
     grey = colour_format(formats, *KPI_STATUS_COLOURS, italic=True)
     add_equal_formats(ws, first_row, first_col, last_row, last_col, {status: grey for status in statuses})
 
@@ -562,11 +556,6 @@ def fit_row_heights(
                 lines = max(lines, wrapped_lines(text, width))
         if lines > 1:
             ws.set_row(first_row + offset, min(lines, max_lines) * LINE_HEIGHT + 3)
-
-
-def rag_header_formats(ws: Worksheet, formats: Formats, row: int, first_col: int, last_col: int) -> None:
-    """Colour header cells that name a rating in that rating's colours (a key to the counts below)."""
-    add_rag_formats(ws, formats, row, first_col, row, last_col)
 
 
 def _chart_font(size: int = 9, bold: bool = False) -> dict[str, object]:

@@ -23,8 +23,6 @@ from etl.rag import RAG_SCALE
 
 #: Dates outside these are typing slips (1925 for 2025, 2205 for 2025).
 EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
-MONEY_FIELDS = tuple(f.name for f in F.FIELDS if f.kind == "money")
-DATE_FIELDS = tuple(f.name for f in F.FIELDS if f.kind == "date")
 
 
 @dataclass(frozen=True)

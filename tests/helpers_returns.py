@@ -309,7 +309,6 @@ def delete_name(path: Path, name: str) -> Path:
 def add_external_link(path: Path, name: str, book: str = r"file:///C:/Users/partner/Finance/Budget%202023.xlsx") -> Path:
     """A partner filled a field with a formula linking to their own budget workbook: the saved
     file carries an external-link part and the cell keeps the cached value. XML/zip edit."""
-    cell = name_cell(path, name)
     link = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
             '<externalLink xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
             'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
