@@ -72,11 +72,12 @@ def demo_returns_folder(outputs: Path, period: Period) -> Path:
 def step_returns(ctx: DemoContext, period: Period) -> None:
     """Partners fill in the month's templates (every scripted return in `examples/returns/*.json`)."""
     from etl.partner import fill_period
+    from etl.portfolio import deadline
 
     folder = demo_returns_folder(ctx.outputs, period)
     filled = fill_period(ctx.inputs / "portfolio.xlsx", period, ctx.settings, BUNDLED_EXAMPLES / "returns",
                          folder, ctx.store_path)
-    late = sum(1 for f in filled if f.received.date() > _due_date(ctx, period))
+    late = sum(1 for f in filled if f.received.date() > deadline(period, ctx.settings))
     ctx.say(f"   {period}: {len(filled)} returns filled by partners ({late} sent after the due date) → {folder}")
     ctx.files += [f.path for f in filled]
 
@@ -84,25 +85,20 @@ def step_returns(ctx: DemoContext, period: Period) -> None:
 def step_ingest(ctx: DemoContext, period: Period) -> None:
     """Ingest the month's returns into the demo store; the validation report lists what was rejected."""
     from etl.ingest import ingest_folder
-    from etl.portfolio import due_projects, load_portfolio
+    from etl.periods import MISSING
+    from etl.portfolio import load_portfolio
+    from etl.status import period_status
     from etl.store import Store
 
     portfolio = load_portfolio(ctx.inputs / "portfolio.xlsx", ctx.settings)
     with Store(ctx.store_path) as store:
         result = ingest_folder(demo_returns_folder(ctx.outputs, period), period, store, portfolio, ctx.settings,
                                ctx.outputs, today=DEMO_TODAY)
-        stored = {r["project_id"] for r in store.current_returns(period)}
-    missing = sorted(set(due_projects(portfolio, period, ctx.settings).index) - stored)
+        missing = int((period_status(portfolio, store, period, DEMO_TODAY, ctx.settings)["status"] == MISSING).sum())
     ctx.say(f"   {period}: accepted {len(result.all_accepted)}, rejected {len(result.rejected)}, "
-            f"missing {len(missing)} → {result.report_path}")
+            f"missing {missing} → {result.report_path}")
     if result.report_path:
         ctx.files.append(result.report_path)
-
-
-def _due_date(ctx: DemoContext, period: Period) -> dt.date:
-    from etl.periods import due_date
-
-    return due_date(period, ctx.settings.due_working_day, ctx.settings.holiday_subdivision)
 
 
 def step_monthly_cycle(ctx: DemoContext) -> None:

@@ -119,10 +119,6 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _period_due(period: Period, settings: Settings) -> dt.date:
-    return periods.due_date(period, settings.due_working_day, settings.holiday_subdivision)
-
-
 def covering(frequency: str | None, period: Period) -> str:
     """The months a return covers, as a letter says it: `September 2023`, `July to September 2023`."""
     try:
@@ -317,9 +313,10 @@ def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
 def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, settings: Settings,
                   inputs: Path | str | None) -> MailPlan:
     """The problems in each project's rejected return, to its project manager, file attached back."""
-    from etl.portfolio import load_portfolio
+    from etl.portfolio import deadline, load_portfolio
 
     portfolio = load_portfolio(portfolio_path, settings)
+    due_on = deadline(period, settings)
     due, unknown = files_needing_feedback(store, period)
     template = load_mail_template(inputs, FEEDBACK)
     plan = MailPlan(FEEDBACK, period, [])
@@ -341,7 +338,7 @@ def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, sett
         if missing:
             notes.append(f"{offer['name']} not attached: {missing}")
         errors = [p for p in offer["problems"] if p.get("severity", "error") == "error"]
-        values = _common_values(settings, period, project_id, name, to, cc, _period_due(period, settings))
+        values = _common_values(settings, period, project_id, name, to, cc, due_on)
         values.update(
             file_name=offer["name"],
             offered_on=offer["offered_at"][:10],

@@ -93,18 +93,24 @@ def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     return frame.set_index("project_id", drop=False).rename_axis("Project ID")
 
 
+def deadline(period: periods.Period, settings: Settings | None = None) -> dt.date:
+    """The day this period's returns are due, by the office's settings (working day, holidays)."""
+    settings = settings or Settings()
+    return periods.due_date(period, settings.due_working_day, settings.holiday_subdivision)
+
+
 def reporting_plan(
     portfolio: pd.DataFrame, period: periods.Period, settings: Settings | None = None
 ) -> pd.DataFrame:
     """Every project with, for this period: `due` (bool), `report_type`, `due_date`,
     `window_start` and `window_end` (the dates the return covers)."""
     settings = settings or Settings()
-    deadline = periods.due_date(period, settings.due_working_day, settings.holiday_subdivision)
+    due_on = deadline(period, settings)
     plan = portfolio.copy()
     plan["due"] = pd.Series(
         [periods.is_due(s, f, period) for s, f in zip(plan["stage"], plan["frequency"])], index=plan.index, dtype=bool
     )
-    plan["due_date"] = pd.Series([deadline] * len(plan), index=plan.index, dtype=object)
+    plan["due_date"] = pd.Series([due_on] * len(plan), index=plan.index, dtype=object)
     windows = [
         periods.reporting_window(f, period) if f else (period.first_day, period.last_day)
         for f in plan["frequency"]
