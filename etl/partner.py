@@ -23,7 +23,7 @@ from etl.config import Settings
 from etl.errors import ConfigError
 from etl.examples import ExampleReturn, load_example_returns
 from etl.periods import Period
-from etl.templates import Answers, TemplateContext, template_name, write_template
+from etl.templates import Answers, TemplateContext, previous_returns, prepare_templates, template_name, write_template
 
 #: The time of day a return "arrives" when only the day is scripted.
 ARRIVAL_TIME = dt.time(9, 30)
@@ -83,15 +83,6 @@ def fill_return(
     return path
 
 
-def _history(store_path: Path | str | None, period: Period) -> dict[str, dict[str, Any]]:
-    if store_path is None or not Path(store_path).exists():
-        return {}
-    from etl.store import Store
-
-    with Store(store_path) as store:
-        return store.latest_returns(before=period)
-
-
 def fill_period(
     portfolio_path: Path | str,
     period: Period | str,
@@ -108,15 +99,13 @@ def fill_period(
     a return looks like one the partner filled in. A return scripted without a day of
     arrival arrives on the due date.
     """
-    from etl.portfolio import load_portfolio, reporting_plan
-
     period = Period.parse(period)
     scripted = load_example_returns(examples) if isinstance(examples, (str, Path)) else examples
     month = scripted.get(str(period), {})
     if not month:
         return []
-    plan = reporting_plan(load_portfolio(portfolio_path, settings), period, settings)
-    history = _history(store_path, period)
+    plan = prepare_templates(portfolio_path, period, settings).plan
+    history = previous_returns(store_path, period)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     filled: list[FilledReturn] = []

@@ -542,15 +542,21 @@ class TemplateRun:
 
     def write(self, outputs_dir: Path | str, db_path: Path | str | None = None, on_written=None) -> tuple[list[TemplateInfo], Path]:
         """Write the templates and `distribution.csv` under `outputs/<period>/`."""
-        history: dict[str, dict[str, Any]] = {}
-        if db_path is not None and Path(db_path).exists():
-            from etl.store import Store
-
-            with Store(db_path) as store:
-                history = store.latest_returns(before=self.period)
+        history = previous_returns(db_path, self.period)
         folder = Path(outputs_dir) / str(self.period)
         written = generate_templates(self.due, self.period, folder / "templates", self.settings, history, on_written)
         return written, write_distribution(folder / "distribution.csv", written)
+
+
+def previous_returns(db_path: Path | str | None, period: Period) -> dict[str, dict[str, Any]]:
+    """Each project's latest accepted return before `period`, from the store if there is one
+    (where a template's previous RAG comes from); never creates a store."""
+    if db_path is None or not Path(db_path).exists():
+        return {}
+    from etl.store import Store
+
+    with Store(db_path) as store:
+        return store.latest_returns(before=period)
 
 
 def prepare_templates(portfolio_path: Path | str, period: Period, settings: Settings) -> TemplateRun:
