@@ -36,7 +36,7 @@ from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet
 from etl.store import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.values import clean_text, parse_date, parse_money
 from schemas import highlight as H
-from schemas.portfolio import canonical_choice
+from schemas.checks import canonical_choice
 
 OUTCOME_ACCEPTED = "Accepted"
 OUTCOME_SUPERSEDES = "Accepted (supersedes earlier return)"

@@ -20,7 +20,8 @@ from etl import periods, values
 from etl.config import Settings
 from etl.errors import PortfolioError, Problem
 from etl.tables import read_table, schema_problems
-from schemas.portfolio import HEADERS, build_schema, canonical_choice, messages
+from schemas.checks import canonical_choice
+from schemas.portfolio import HEADERS, build_schema, messages
 
 SHEET = "Projects"
 

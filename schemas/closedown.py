@@ -14,6 +14,7 @@ import pandera.pandas as pa
 
 from etl import values
 from etl.tables import CheckMessage
+from schemas.checks import blank, column, required
 
 #: Header as officers write it → the field name used in code. Order is the contract's.
 HEADERS: dict[str, str] = {
@@ -49,14 +50,6 @@ def canonical_destination(value: object) -> str | None:
     return None if text is None else _BY_KEY.get(_key(text))
 
 
-def _blank(value: object) -> bool:
-    return values.clean_text(value) is None
-
-
-def _column(*checks: pa.Check) -> pa.Column:
-    return pa.Column(object, list(checks), nullable=True, required=True)
-
-
 def messages() -> dict[str, CheckMessage]:
     """Check name → how its failure is reported to the officer."""
     choices = "; ".join(f"'{d}'" for d in DESTINATIONS)
@@ -72,15 +65,14 @@ def messages() -> dict[str, CheckMessage]:
 
 def build_schema() -> pa.DataFrameSchema:
     """The close-down actions schema (after the theme has been carried down blank rows)."""
-    not_blank = lambda s: ~s.map(_blank)  # noqa: E731
-    columns = {key: _column() for key in HEADERS.values()}
+    columns = {key: column() for key in HEADERS.values()}
     columns.update(
-        theme=_column(pa.Check(not_blank, name="theme_required", ignore_na=False)),
-        task=_column(pa.Check(not_blank, name="task_required", ignore_na=False)),
-        destination=_column(
-            pa.Check(lambda v: _blank(v) or canonical_destination(v) is not None, element_wise=True,
+        theme=column(required("theme_required")),
+        task=column(required("task_required")),
+        destination=column(
+            pa.Check(lambda v: blank(v) or canonical_destination(v) is not None, element_wise=True,
                      name="destination"),
-            pa.Check(not_blank, name="destination_required", ignore_na=False),
+            required("destination_required"),
         ),
     )
     return pa.DataFrameSchema(columns, strict=False, name="closedown")

@@ -14,9 +14,7 @@ import pandera.pandas as pa
 
 from etl import rag, values
 from etl.tables import CheckMessage
-# The portfolio schema's check builders: same house rules for every officer's table.
-from schemas.portfolio import _blank, _column, _element, _parses, canonical_choice
-from schemas.portfolio import _reason as _parser_reason
+from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
 
 SHEET = "KPIs"
 
@@ -82,15 +80,6 @@ def _status_of(value: object) -> str | None:
         return None
 
 
-def _reason(parser):
-    """The parser's own explanation of why a value is wrong (it quotes the value)."""
-    return _parser_reason(parser, "'{value}' is not valid")
-
-
-def _required(name: str) -> pa.Check:
-    return pa.Check(lambda s: ~s.map(_blank), name=name, ignore_na=False)
-
-
 def messages() -> dict[str, CheckMessage]:
     """Check name → how its failure is reported to the performance officer."""
     return {
@@ -101,14 +90,14 @@ def messages() -> dict[str, CheckMessage]:
         "objective_required": CheckMessage(lambda v: "Strategic Objective is blank: the scorecard is grouped by it"),
         "direction_required": CheckMessage(
             lambda v: "Direction for Improvement is blank: use ↑ (higher is better) or ↓ (lower is better)"),
-        "direction": CheckMessage(_reason(rag.normalise_direction)),
-        "number": CheckMessage(_reason(values.parse_number)),
+        "direction": CheckMessage(parser_reason(rag.normalise_direction)),
+        "number": CheckMessage(parser_reason(values.parse_number)),
         "current_required": CheckMessage(
             lambda v: "Current Period Performance is blank: give this period's figure (or set Status to "
             "In Development while data collection is set up)",
             field="current", value_from="current"),
-        "status": CheckMessage(_reason(normalise_status)),
-        "committee": CheckMessage(_reason(normalise_committee)),
+        "status": CheckMessage(parser_reason(normalise_status)),
+        "committee": CheckMessage(parser_reason(normalise_committee)),
         "target_with_status": CheckMessage(
             lambda v: f"a Target is given but Status is '{v}': a {v} KPI has no target (remove the target, or clear "
             "the status so the KPI is rated against it)",
@@ -118,28 +107,28 @@ def messages() -> dict[str, CheckMessage]:
 
 def _target_with_status(frame) -> "object":
     statuses = frame["status"].map(_status_of)
-    return statuses.isna() | frame["target"].map(_blank)
+    return statuses.isna() | frame["target"].map(blank)
 
 
 def _current_given(frame) -> "object":
     statuses = frame["status"].map(_status_of)
-    return (statuses == rag.IN_DEVELOPMENT) | ~frame["current"].map(_blank)
+    return (statuses == rag.IN_DEVELOPMENT) | ~frame["current"].map(blank)
 
 
 def build_schema() -> pa.DataFrameSchema:
     """The KPI sheet schema: lazy validation reports every bad cell at once."""
-    number = _element(_parses(values.parse_number), "number")
-    columns = {key: _column() for key in HEADERS.values()}
+    number = element(parses(values.parse_number), "number")
+    columns = {key: column() for key in HEADERS.values()}
     columns.update(
-        perspective=_column(_required("perspective_required")),
-        objective=_column(_required("objective_required")),
-        metric=pa.Column(object, _required("metric_required"), nullable=True, unique=True, required=True),
-        direction=_column(_element(_parses(rag.normalise_direction), "direction"), _required("direction_required")),
-        previous=_column(number),
-        current=_column(number),
-        target=_column(number),
-        status=_column(_element(_parses(normalise_status), "status")),
-        committee=_column(_element(_parses(normalise_committee), "committee")),
+        perspective=column(required("perspective_required")),
+        objective=column(required("objective_required")),
+        metric=column(required("metric_required"), unique=True),
+        direction=column(element(parses(rag.normalise_direction), "direction"), required("direction_required")),
+        previous=column(number),
+        current=column(number),
+        target=column(number),
+        status=column(element(parses(normalise_status), "status")),
+        committee=column(element(parses(normalise_committee), "committee")),
     )
     wide_checks = [
         pa.Check(_target_with_status, name="target_with_status", ignore_na=False),

@@ -15,6 +15,7 @@ import pandera.pandas as pa
 from etl import periods, values
 from etl.config import Settings
 from etl.tables import CheckMessage
+from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
 
 #: Header as officers write it → the field name used in code. Order is the contract's.
 HEADERS: dict[str, str] = {
@@ -42,21 +43,6 @@ HEADERS: dict[str, str] = {
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 
-def _parses(parser: Callable[[object], object]) -> Callable[[object], bool]:
-    def check(value: object) -> bool:
-        try:
-            parser(value)
-        except ValueError:
-            return False
-        return True
-
-    return check
-
-
-def _blank(value: object) -> bool:
-    return values.clean_text(value) is None
-
-
 def _money_non_negative(value: object) -> bool:
     try:
         amount = values.parse_money(value)
@@ -76,18 +62,6 @@ def _in_range(low: float, high: float) -> Callable[[object], bool]:
     return check
 
 
-def canonical_choice(value: object, choices: tuple[str, ...]) -> str | None:
-    """The choice a typed value names, ignoring case and stray spaces; None if none."""
-    text = values.clean_text(value)
-    if text is None:
-        return None
-    folded = " ".join(text.split()).casefold()
-    for choice in choices:
-        if choice.casefold() == folded:
-            return choice
-    return None
-
-
 def _choice(choices: tuple[str, ...]) -> Callable[[object], bool]:
     return lambda value: canonical_choice(value, choices) is not None
 
@@ -95,27 +69,6 @@ def _choice(choices: tuple[str, ...]) -> Callable[[object], bool]:
 def _reporting(frame) -> "object":
     stages = frame["stage"].map(lambda v: canonical_choice(v, periods.STAGES))
     return stages.map(lambda s: s in (periods.CONCEPT, periods.BUSINESS_CASE, periods.DELIVERY))
-
-
-def _column(*checks: pa.Check) -> pa.Column:
-    return pa.Column(object, list(checks), nullable=True, required=True)
-
-
-def _element(fn: Callable[[object], bool], name: str) -> pa.Check:
-    return pa.Check(fn, element_wise=True, name=name)
-
-
-def _reason(parser: Callable[[object], object], fallback: str) -> Callable[[object], str]:
-    """The parser's own explanation of why a value does not parse (it quotes the value)."""
-
-    def message(value: object) -> str:
-        try:
-            parser(value)
-        except ValueError as exc:
-            return str(exc)
-        return fallback.format(value=value)
-
-    return message
 
 
 def messages(settings: Settings) -> dict[str, CheckMessage]:
@@ -130,13 +83,13 @@ def messages(settings: Settings) -> dict[str, CheckMessage]:
         "stage_required": CheckMessage(lambda v: f"Stage is blank: use one of {stages}"),
         "district": CheckMessage(
             lambda v: f"'{v}' is not a district: use one of {', '.join(settings.allowed_districts)}"),
-        "money": CheckMessage(_reason(values.parse_money, "'{value}' is not an amount of money")),
+        "money": CheckMessage(parser_reason(values.parse_money, "'{value}' is not an amount of money")),
         "non_negative": CheckMessage(lambda v: f"'{v}' is negative: a delivery cost cannot be below £0"),
         "cost_required": CheckMessage(
             lambda v: "Delivery Cost (£) is blank: it sets how often the project reports "
             "(or give a Frequency Override with its reason)",
             field="delivery_cost"),
-        "frequency": CheckMessage(_reason(periods.normalise_frequency, "'{value}' is not a reporting frequency")),
+        "frequency": CheckMessage(parser_reason(periods.normalise_frequency, "'{value}' is not a reporting frequency")),
         "override_reason": CheckMessage(
             lambda v: f"Override Reason is blank but Frequency Override is '{v}': record why the "
             "Executive Director changed the frequency",
@@ -146,9 +99,9 @@ def messages(settings: Settings) -> dict[str, CheckMessage]:
             lambda v: "Project Manager Email is blank: the template is sent there, so a reporting "
             "project needs one",
             field="project_manager_email"),
-        "date": CheckMessage(_reason(values.parse_date, "'{value}' is not a date")),
-        "yes_no": CheckMessage(_reason(values.parse_yes_no, "'{value}' is not yes or no")),
-        "number": CheckMessage(_reason(values.parse_number, "'{value}' is not a number")),
+        "date": CheckMessage(parser_reason(values.parse_date, "'{value}' is not a date")),
+        "yes_no": CheckMessage(parser_reason(values.parse_yes_no, "'{value}' is not yes or no")),
+        "number": CheckMessage(parser_reason(values.parse_number, "'{value}' is not a number")),
         "latitude_range": CheckMessage(lambda v: f"'{v}' is out of range: a latitude is between -90 and 90"),
         "longitude_range": CheckMessage(lambda v: f"'{v}' is out of range: a longitude is between -180 and 180"),
     }
@@ -156,49 +109,40 @@ def messages(settings: Settings) -> dict[str, CheckMessage]:
 
 def build_schema(settings: Settings) -> pa.DataFrameSchema:
     """The portfolio schema for an office's settings (its list of districts)."""
-    email = _element(values.is_email, "email")
-    number = _element(_parses(values.parse_number), "number")
-    columns = {key: _column() for key in HEADERS.values()}
+    email = element(values.is_email, "email")
+    number = element(parses(values.parse_number), "number")
+    columns = {key: column() for key in HEADERS.values()}
     columns.update(
-        project_id=pa.Column(
-            object,
-            pa.Check(lambda s: ~s.map(_blank), name="blank_id", ignore_na=False),
-            nullable=True,
-            unique=True,
-            required=True,
+        project_id=column(required("blank_id"), unique=True),
+        project_name=column(required("blank_name")),
+        stage=column(element(_choice(periods.STAGES), "stage"), required("stage_required")),
+        district=column(element(_choice(settings.allowed_districts), "district")),
+        delivery_cost=column(
+            element(parses(values.parse_money), "money"),
+            element(_money_non_negative, "non_negative"),
         ),
-        project_name=_column(pa.Check(lambda s: ~s.map(_blank), name="blank_name", ignore_na=False)),
-        stage=_column(
-            _element(_choice(periods.STAGES), "stage"),
-            pa.Check(lambda s: ~s.map(_blank), name="stage_required", ignore_na=False),
-        ),
-        district=_column(_element(_choice(settings.allowed_districts), "district")),
-        delivery_cost=_column(
-            _element(_parses(values.parse_money), "money"),
-            _element(_money_non_negative, "non_negative"),
-        ),
-        frequency_override=_column(_element(_parses(periods.normalise_frequency), "frequency")),
-        project_manager_email=_column(email),
-        internal_representative_email=_column(email),
-        agreed_completion_date=_column(_element(_parses(values.parse_date), "date")),
-        most_complex=_column(_element(_parses(values.parse_yes_no), "yes_no")),
-        latitude=_column(number, _element(_in_range(-90, 90), "latitude_range")),
-        longitude=_column(number, _element(_in_range(-180, 180), "longitude_range")),
+        frequency_override=column(element(parses(periods.normalise_frequency), "frequency")),
+        project_manager_email=column(email),
+        internal_representative_email=column(email),
+        agreed_completion_date=column(element(parses(values.parse_date), "date")),
+        most_complex=column(element(parses(values.parse_yes_no), "yes_no")),
+        latitude=column(number, element(_in_range(-90, 90), "latitude_range")),
+        longitude=column(number, element(_in_range(-180, 180), "longitude_range")),
     )
     wide_checks = [
         # A reporting project needs a cost to set its frequency, unless it is overridden.
         pa.Check(
-            lambda f: ~(_reporting(f) & f["delivery_cost"].map(_blank) & f["frequency_override"].map(_blank)),
+            lambda f: ~(_reporting(f) & f["delivery_cost"].map(blank) & f["frequency_override"].map(blank)),
             name="cost_required",
             ignore_na=False,
         ),
         pa.Check(
-            lambda f: f["frequency_override"].map(_blank) | ~f["override_reason"].map(_blank),
+            lambda f: f["frequency_override"].map(blank) | ~f["override_reason"].map(blank),
             name="override_reason",
             ignore_na=False,
         ),
         pa.Check(
-            lambda f: ~(_reporting(f) & f["project_manager_email"].map(_blank)),
+            lambda f: ~(_reporting(f) & f["project_manager_email"].map(blank)),
             name="pm_email_required",
             ignore_na=False,
         ),
