@@ -48,9 +48,7 @@ def destination_format(destination: str) -> str:
 
 def load_actions(path: Path | str) -> list[Action]:
     """The validated actions, in the file's order; `ClosedownError` lists every problem."""
-    import pandera.pandas as pa
-
-    from etl.tables import read_table, schema_problems
+    from etl.tables import read_table, validate_table
     from etl.values import clean_text
     from schemas.closedown import build_schema, messages
 
@@ -60,13 +58,7 @@ def load_actions(path: Path | str) -> list[Action]:
         raise ClosedownError(f"{path}: the tracker has no actions")
     raw["theme"] = raw["theme"].map(clean_text).ffill()
     raw = raw.astype(object).where(raw.notna(), None)
-    try:
-        build_schema().validate(raw, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        problems = schema_problems(err.failure_cases, raw, path.name, HEADERS, letters, messages())
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise ClosedownError(f"{path}: {len(problems)} {noun} in the close-down tracker; fix them and run again",
-                             problems) from None
+    validate_table(build_schema(), raw, path, HEADERS, letters, messages(), ClosedownError, "close-down tracker")
     return [
         Action(
             row=int(number), theme=clean_text(rec["theme"]), task=clean_text(rec["task"]),

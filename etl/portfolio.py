@@ -14,12 +14,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
-import pandera.pandas as pa
 
 from etl import periods, values
 from etl.config import Settings
 from etl.errors import PortfolioError, Problem
-from etl.tables import read_table, schema_problems
+from etl.tables import read_table, validate_table
 from schemas.checks import canonical_choice
 from schemas.portfolio import HEADERS, build_schema, messages
 
@@ -37,16 +36,8 @@ def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.Dat
     raw, letters = read_table(path, SHEET, HEADERS)
     if raw.empty:
         raise PortfolioError(f"{path.name}: the portfolio has no projects")
-    try:
-        build_schema(settings).validate(raw, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        problems = _with_duplicate_rows(
-            schema_problems(err.failure_cases, raw, path.name, HEADERS, letters, messages(settings)), raw
-        )
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise PortfolioError(
-            f"{path}: {len(problems)} {noun} in the portfolio; fix them and run again", problems
-        ) from None
+    validate_table(build_schema(settings), raw, path, HEADERS, letters, messages(settings), PortfolioError,
+                   "portfolio", adjust=lambda problems: _with_duplicate_rows(problems, raw))
     return _typed(raw, settings)
 
 

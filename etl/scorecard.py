@@ -22,7 +22,7 @@ from etl.config import Settings
 from etl.errors import ConfigError
 from etl.periods import Period
 from etl.store import Store, now_iso
-from etl.tables import read_table, schema_problems
+from etl.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
 REPORT_NAME = "corporate_performance_report_{period}.xlsx"
@@ -129,8 +129,6 @@ def _figure(value: object) -> float | None:
 
 def load_kpis(path: Path | str) -> list[Kpi]:
     """The validated KPIs, in the sheet's order; `KpiError` naming every bad cell otherwise."""
-    import pandera.pandas as pa
-
     from schemas.kpi import FIGURES, HEADERS, OPTIONAL_HEADERS, SHEET, build_schema, messages
     from schemas.kpi import normalise_committee, normalise_status
 
@@ -138,12 +136,7 @@ def load_kpis(path: Path | str) -> list[Kpi]:
     raw, letters = read_table(path, SHEET, HEADERS, optional=OPTIONAL_HEADERS)
     if raw.empty:
         raise KpiError(f"{path}: the KPI sheet has no KPIs")
-    try:
-        build_schema().validate(raw, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        problems = schema_problems(err.failure_cases, raw, path.name, HEADERS, letters, messages())
-        noun = "problem" if len(problems) == 1 else "problems"
-        raise KpiError(f"{path}: {len(problems)} {noun} in the KPI sheet; fix them and run again", problems) from None
+    validate_table(build_schema(), raw, path, HEADERS, letters, messages(), KpiError, "KPI sheet")
     formatted = _percent_rows_from_formats(path, letters) if path.suffix.lower() in (".xlsx", ".xlsm") else set()
     kpis = []
     for number, record in zip(raw.index, raw.to_dict("records")):

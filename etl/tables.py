@@ -19,7 +19,7 @@ from typing import Callable
 
 import pandas as pd
 
-from etl.errors import ConfigError, Problem
+from etl.errors import ConfigError, PmoError, Problem
 from etl.values import clean_text
 
 _HEADER_SEARCH_ROWS = 15
@@ -200,3 +200,29 @@ def schema_problems(
         )
     problems.sort(key=lambda p: (p.row or 0, order.get(headers.get(p.field, ""), 0)))
     return problems
+
+
+def validate_table(
+    schema,
+    frame: pd.DataFrame,
+    path: Path | str,
+    headers: dict[str, str],
+    letters: dict[str, str],
+    messages: dict[str, CheckMessage],
+    error: type[PmoError],
+    what: str,
+    adjust: Callable[[list[Problem]], list[Problem]] | None = None,
+) -> None:
+    """Validate an officer's table with its pandera schema, lazily; on failure raise `error`
+    listing every problem (`adjust` may add to their wording), e.g. "3 problems in the
+    portfolio; fix them and run again"."""
+    import pandera.pandas as pa
+
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        problems = schema_problems(err.failure_cases, frame, Path(path).name, headers, letters, messages)
+        if adjust is not None:
+            problems = adjust(problems)
+        noun = "problem" if len(problems) == 1 else "problems"
+        raise error(f"{path}: {len(problems)} {noun} in the {what}; fix them and run again", problems) from None
