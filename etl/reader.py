@@ -29,6 +29,7 @@ from typing import Any
 from etl import fields as F
 from etl.errors import Problem
 from etl.periods import FULL, REPORT_TYPES, SIMPLIFIED
+from etl.tables import column_letter
 
 #: Template versions this pmo can read.
 KNOWN_VERSIONS: tuple[str, ...] = (F.TEMPLATE_VERSION,)
@@ -66,7 +67,7 @@ class Cell:
 
     @property
     def address(self) -> str:
-        return f"{_letters(self.col)}{self.row}"
+        return f"{column_letter(self.col)}{self.row}"
 
 
 @dataclass
@@ -91,14 +92,6 @@ class ReturnUnreadable(Exception):
         super().__init__("; ".join(p.message for p in problems))
         self.problems = problems
         self.project_id = project_id
-
-
-def _letters(col: int) -> str:
-    letters, col = "", col + 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 def _col_index(letters: str) -> int:
@@ -314,7 +307,7 @@ class _Values:
         rows = self.rows(sheet)
         value = rows[row][col] if row < len(rows) and col < len(rows[row]) else None
         if isinstance(value, str) and value == "":
-            value = self.error_at(sheet, f"{_letters(col)}{row + 1}")
+            value = self.error_at(sheet, f"{column_letter(col)}{row + 1}")
         return Cell(value, sheet, row + 1, col)
 
     def error_at(self, sheet: str, address: str) -> FormulaError | None:
