@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ConfigError
-from etl.periods import CLOSED, MISSING, NOT_DUE, PAUSED, PIPELINE, Period, is_due, reporting_window
+from etl.periods import CLOSED, MISSING, NOT_DUE, PAUSED, Period, is_due, reporting_window, return_status
 from etl.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
 
 COVER_SHEET = "Programme Summary"
@@ -189,8 +189,7 @@ def programme_report(
         if row["stage"] == CLOSED and project_id not in current:
             continue  # a closed workstream reports no more
         ret = current.get(project_id)
-        absent = (PAUSED if row["stage"] == PIPELINE
-                  else MISSING if is_due(row["stage"], row["frequency"], period) else NOT_DUE)
+        absent = return_status(row["stage"], is_due(row["stage"], row["frequency"], period), None, None)
         rag_last = _rag_or_none(ret.get("rag_previous")) if ret else None
         if rag_last is None and store:
             rag_last = _rag_or_none(store.previous_rag(project_id, period))

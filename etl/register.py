@@ -23,7 +23,7 @@ import pandas as pd
 from etl import periods
 from etl.config import Settings
 from etl.periods import Period
-from etl.rag import RAG_SCALE, direction_of_travel, is_escalated
+from etl.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
 from etl.status import period_status
 from etl.store import Store
 
@@ -243,11 +243,11 @@ def build_register(
 
 
 def _escalation_reason(rag: str | None, previous: str | None, direction: str | None) -> str | None:
-    if rag == "Red" and direction == "↓":
+    if rag == RED and direction == DOWN:
         return f"Red, and worse than last period ({previous} → Red)"
-    if rag == "Red":
+    if rag == RED:
         return "Red"
-    if direction == "↓":
+    if direction == DOWN:
         return f"Worse than last period ({previous} → {rag})"
     return None
 
@@ -300,14 +300,13 @@ def rag_trend(portfolio: pd.DataFrame, history: _History, period: Period) -> lis
     counts = [{r: 0 for r in (*RAG_SCALE, NO_RAG)} for _ in months]
     for pid, stage, frequency in zip(portfolio.index, portfolio["stage"], portfolio["frequency"]):
         returns = history.by_project.get(pid, [])
-        reports = periods.report_type(stage) is not None and bool(frequency)
         at, last = 0, None
         for month, key, tally in zip(months, keys, counts):
             # Walk the project's returns (oldest first) up to this month once, not per month.
             while at < len(returns) and returns[at]["period"] <= key:
                 last, at = returns[at], at + 1
             shown = last
-            if shown is not None and shown["period"] != key and reports and periods.reports_in(frequency, month):
+            if shown is not None and shown["period"] != key and periods.is_due(stage, frequency, month):
                 shown = None  # due and not received: nothing to show that month
             tally[(shown["rag_this_period"] if shown is not None else None) or NO_RAG] += 1
     return list(zip(months, counts))
