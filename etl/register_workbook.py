@@ -210,14 +210,14 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     )
     table_top = row
     write_table(ws, formats, (Column("Measure", "name", "text"), Column("Projects", "value", "figure")),
-                [{"name": n, "value": v} for n, v in returns], first_row=row, autofilter=False, freeze=False)
+                [{"name": n, "value": v} for n, v in returns], first_row=row, autofilter=False, freeze=False,
+                widths=False)
     rag = register.rag_counts()
     rag_columns = (Column("RAG", "name", "rag"), Column("Projects", "value", "figure"))
     write_table(ws, formats, rag_columns, [{"name": n, "value": v} for n, v in rag.items()],
-                first_row=row, first_col=3, autofilter=False, freeze=False)
+                first_row=row, first_col=3, autofilter=False, freeze=False, widths=False)
     ws.write_string(row + len(rag) + 1, 3, "Total", formats["total_label_boxed"])
     ws.write_number(row + len(rag) + 1, 4, len(register.rows), formats["total"])
-    _restore_widths(ws)
 
     # RAG distribution chart beside the two small tables.
     chart = rag_distribution_chart(workbook, SUMMARY, table_top + 1, table_top + len(rag), 3, 4,
@@ -253,18 +253,12 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     print_setup(ws, repeat_rows=None, period=str(period))
 
 
-def _restore_widths(ws) -> None:
-    # write_table sets widths for the columns it writes; the Summary keeps its own grid.
-    for col, width in enumerate(_SUMMARY_WIDTHS):
-        ws.set_column(col, col, width)
-
-
 def _breakdown(ws, formats: Formats, row: int, title: str, lines: list[dict[str, Any]], total: bool = True) -> int:
     """A table of RAG counts per group, header cells in RAG colours; returns the row after it."""
     headers = _BREAKDOWN_HEADERS if total else _BREAKDOWN_HEADERS[:-1]
     keys = (*RAG_SCALE, NO_RAG, "total")[:len(headers)]
     columns = [Column(title, "name", "wrap")] + [Column(h, k, "count") for h, k in zip(headers, keys)]
-    write_table(ws, formats, columns, lines, first_row=row, autofilter=False, freeze=False)
+    write_table(ws, formats, columns, lines, first_row=row, autofilter=False, freeze=False, widths=False)
     for offset, col in enumerate(columns[1:], start=1):
         ws.write_string(row, offset, col.header, formats["header_centre"])
     add_rag_formats(ws, formats, row, 1, row, len(RAG_SCALE))  # the header cells are a colour key
@@ -277,5 +271,4 @@ def _breakdown(ws, formats: Formats, row: int, title: str, lines: list[dict[str,
         row = last
     else:
         row = row + len(lines)
-    _restore_widths(ws)
     return row + 1

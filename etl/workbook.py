@@ -263,16 +263,18 @@ def write_table(
     first_col: int = 0,
     autofilter: bool = True,
     freeze: bool = True,
-    row_height: float | None = None,
     rag_last_row: int | None = None,
+    widths: bool = True,
 ) -> int:
     """Write a header row and the rows below it; returns the number of data rows.
 
-    Sets column widths, freezes the header, adds an autofilter, and colours RAG columns
-    with conditional formats over the written range (and the rows a user may add below).
+    Sets column widths (unless `widths` is False: a sheet with its own grid, holding several
+    small tables), freezes the header, adds an autofilter, and colours RAG columns with
+    conditional formats over the written range (and the rows a user may add below).
     """
     for offset, column in enumerate(columns):
-        ws.set_column(first_col + offset, first_col + offset, column.width)
+        if widths:
+            ws.set_column(first_col + offset, first_col + offset, column.width)
         ws.write_string(first_row, first_col + offset, column.header, formats["header"])
     count = 0
     cells = [(first_col + offset, column.key, formats[column.kind]) for offset, column in enumerate(columns)]
@@ -280,8 +282,6 @@ def write_table(
         r = first_row + count
         for col, key, fmt in cells:
             write_value(ws, r, col, record.get(key), fmt)
-        if row_height:
-            ws.set_row(r, row_height)
     last_row = first_row + max(count, 1)
     if autofilter:
         ws.autofilter(first_row, first_col, last_row, first_col + len(columns) - 1)
