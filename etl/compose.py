@@ -13,7 +13,6 @@ attached byte for byte. Nothing here talks to a mail server.
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import mimetypes
 import re
@@ -126,11 +125,6 @@ def load_mail_template(inputs_dir: Path | str | None, kind: str) -> MailTemplate
         raise ConfigError(f"{text_path}: the first line must be the subject, e.g. 'Subject: Highlight report for $project_name'")
     return MailTemplate(kind, match["subject"].strip(), text[match.end():], body_html, text_path, html_path,
                         body_offset=text[:match.end()].count("\n"))
-
-
-def long_date(day: dt.date) -> str:
-    """`Tuesday 14 November 2023`: how a deadline reads in a letter."""
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def one_line(text: str | None) -> str:

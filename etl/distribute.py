@@ -27,13 +27,13 @@ from typing import Any, Callable, Iterable, Mapping
 from etl import fields as F
 from etl import periods
 from etl.compose import (
-    Attachment, Draft, Fragment, MailTemplate, Value, build_message, load_mail_template, long_date, one_line,
+    Attachment, Draft, Fragment, MailTemplate, Value, build_message, load_mail_template, one_line,
 )
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
 from etl.outbox import FAILED, SENT, messages, record_message
-from etl.periods import Period
+from etl.periods import Period, long_date
 from etl.store import ACCEPTED, REJECTED, Store, sha256_of
 from etl.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, template_name
 from etl.values import clean_text, is_email, parse_date

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any, Iterable
 from etl import fields as F
 from etl.config import Settings
 from etl.files import atomic_path
-from etl.periods import FULL, Period
+from etl.periods import FULL, Period, long_date
 from etl.rag import RAG_DEFINITIONS, RAG_SCALE
 from etl.workbook import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
@@ -157,7 +158,7 @@ class _Sheet:
         kind = "Full highlight report" if ctx.report_type == FULL else "Simplified highlight report"
         ws.set_row(0, 26)
         ws.merge_range(0, 0, 0, _LAST_COL, f"Highlight Report — {ctx.project_name}", self.fmt["title"])
-        due = ctx.due_date.strftime("%A %d %B %Y").replace(" 0", " ")
+        due = long_date(ctx.due_date)
         ws.merge_range(
             1, 0, 1, _LAST_COL,
             f"{kind} for {ctx.period.label} · please return by {due}"
@@ -524,7 +525,7 @@ class TemplateRun:
     settings: Settings
     plan: Any  # pandas DataFrame from `portfolio.reporting_plan`
 
-    @property
+    @functools.cached_property
     def due(self) -> list[dict[str, Any]]:
         return [dict(r) for _, r in self.plan[self.plan["due"]].iterrows()]
 
