@@ -12,7 +12,7 @@ for a sparkline. `record_kpi_values` writes the period's figures and ratings to 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -212,7 +212,7 @@ def kpi_history(store: Store, before: Period | str) -> dict[str, list[tuple[str,
     return history
 
 
-def record_kpi_values(store: Store, period: Period | str, scored: list[ScoredKpi]) -> int:
+def record_kpi_values(store: Store, period: Period | str, scored: list[ScoredKpi]) -> None:
     """Replace the period's KPI values in the store with these, in one transaction."""
     stamp = now_iso()
     with store.transaction() as db:
@@ -226,7 +226,6 @@ def record_kpi_values(store: Store, period: Period | str, scored: list[ScoredKpi
                 for s in scored
             ],
         )
-    return len(scored)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -323,20 +322,19 @@ class ScorecardRun:
     period: Period
     scored: list[ScoredKpi]
     projects: list[ComplexProject]
-    recorded: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
 
     @property
     def red(self) -> list[ScoredKpi]:
         return [s for s in self.scored if s.is_red]
 
-
-def _counts(scored: list[ScoredKpi]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for s in scored:
-        key = s.rag_direction or "Not rated"
-        counts[key] = counts.get(key, 0) + 1
-    return counts
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many KPIs have each rating against their direction for improvement."""
+        counts: dict[str, int] = {}
+        for s in self.scored:
+            key = s.rag_direction or "Not rated"
+            counts[key] = counts.get(key, 0) + 1
+        return counts
 
 
 def build_scorecard(
@@ -363,5 +361,5 @@ def build_scorecard(
         scored = score_kpis(kpis, period, kpi_history(store, period))
         projects = most_complex_projects(store, portfolio, period)
         write_report(path, period, scored, projects, settings)
-        recorded = record_kpi_values(store, period, scored)
-    return ScorecardRun(path, period, scored, projects, recorded, _counts(scored))
+        record_kpi_values(store, period, scored)
+    return ScorecardRun(path, period, scored, projects)

@@ -118,11 +118,12 @@ class _Writer:
         self.trend_ranges = trend_ranges
         self.sparklines: list[tuple[tuple[int, int], str]] = []  # drawn once per sheet by `draw_sparklines`
 
-    def sheet(self, name: str, title: str, subtitle: str, columns: Sequence[_Col]) -> Worksheet:
+    def sheet(self, name: str, title: str, subtitle: str, widths: Sequence[float]) -> Worksheet:
+        """A sheet with its column widths, the title and the subtitle above its tables."""
         ws = self.workbook.add_worksheet(name)
         ws.hide_gridlines(2)
-        for index, column in enumerate(columns):
-            ws.set_column(index, index, column.width)
+        for index, width in enumerate(widths):
+            ws.set_column(index, index, width)
         ws.write_string(0, 0, title, self.formats["title"])
         ws.set_row(0, 22)
         ws.write_string(1, 0, subtitle, self.formats["subtitle"])
@@ -221,7 +222,7 @@ def _scorecard_sheet(w: _Writer, scored: Sequence[ScoredKpi], authority: str) ->
         SCORECARD_SHEET, f"Balanced Scorecard of Corporate Key Performance Indicators — {w.period.label}",
         f"{authority}. RAG vs Direction compares the change since the previous period with the direction for "
         "improvement; RAG vs Target compares performance with the target. See the RAG Key.",
-        columns,
+        [c.width for c in columns],
     )
     header_row = 3
     w.header(ws, header_row, columns)
@@ -255,7 +256,7 @@ def _red_sheet(w: _Writer, scored: Sequence[ScoredKpi]) -> None:
         RED_SHEET, f"Red KPIs: exception report — {w.period.label}",
         "Every KPI rated Red against its direction for improvement or its target, escalated to members with the "
         "planned actions to improve performance (to be completed by the KPI owner).",
-        RED_COLUMNS,
+        [c.width for c in RED_COLUMNS],
     )
     w.table(ws, 3, RED_COLUMNS, red, "No KPI is rated Red this period.")
     ws.freeze_panes(4, 2)
@@ -267,7 +268,8 @@ def _committee_sheet(w: _Writer, committee: str, scored: Sequence[ScoredKpi]) ->
     title = committee_title(committee)
     ws = w.sheet(
         committee_sheet_name(committee), f"{title}: Thematic Performance Report — {w.period.label}",
-        f"The KPIs scrutinised by the {title}, and the exception report of its Red KPIs.", EXCEPTION_COLUMNS,
+        f"The KPIs scrutinised by the {title}, and the exception report of its Red KPIs.",
+        [c.width for c in EXCEPTION_COLUMNS],
     )
     ws.write_string(3, 0, "KPI dashboard", w.formats["bold"])
     row = w.table(ws, 4, DASHBOARD_COLUMNS, mine, f"No KPI is assigned to the {title}.")
@@ -292,16 +294,15 @@ _COMPLEX_COLUMNS: tuple[tuple[str, str, float, Callable[[ComplexProject], object
 
 
 def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject]) -> None:
-    ws = w.workbook.add_worksheet(COMPLEX_SHEET)
-    ws.hide_gridlines(2)
+    ws = w.sheet(
+        COMPLEX_SHEET, f"Most Complex Programmes and Projects — {w.period.label}",
+        "From each project's latest accepted highlight report up to this period. Direction of travel compares "
+        "its RAG with its previous return's.",
+        [width for _, _, width, _ in _COMPLEX_COLUMNS],
+    )
     f = w.formats
-    ws.write_string(0, 0, f"Most Complex Programmes and Projects — {w.period.label}", f["title"])
-    ws.set_row(0, 22)
-    ws.write_string(1, 0, "From each project's latest accepted highlight report up to this period. Direction of "
-                          "travel compares its RAG with its previous return's.", f["subtitle"])
     header_row = 3
-    for col, (header, _, width, _) in enumerate(_COMPLEX_COLUMNS):
-        ws.set_column(col, col, width)
+    for col, (header, _, _, _) in enumerate(_COMPLEX_COLUMNS):
         ws.write_string(header_row, col, header, f["header"])
     ws.set_row(header_row, 30)
     for row, project in enumerate(projects, start=header_row + 1):
@@ -320,15 +321,12 @@ def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject]) -> None:
 
 
 def _key_sheet(w: _Writer) -> None:
-    ws = w.workbook.add_worksheet(KEY_SHEET)
-    ws.hide_gridlines(2)
+    ws = w.sheet(
+        KEY_SHEET, "RAG Key: KPI RAG rating categories",
+        "Appendix 5 of the Performance Management Framework; project ratings as in the highlight reports.",
+        (18, 100),
+    )
     f = w.formats
-    ws.set_column(0, 0, 18)
-    ws.set_column(1, 1, 100)
-    ws.write_string(0, 0, "RAG Key: KPI RAG rating categories", f["title"])
-    ws.set_row(0, 22)
-    ws.write_string(1, 0, "Appendix 5 of the Performance Management Framework; project ratings as in the "
-                          "highlight reports.", f["subtitle"])
     row = 3
     tables = (
         ("RAG rating compared to Direction for Improvement", rag.KPI_DIRECTION_DEFINITIONS, "kpi"),
