@@ -34,7 +34,7 @@ from etl.periods import Period
 from etl.rag import normalise_rag
 from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
 from etl.store import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
-from etl.values import clean_text, parse_date, parse_money
+from etl.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
 from schemas.checks import canonical_choice
 
@@ -159,14 +159,6 @@ def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
 # ----------------------------------------------------------------------------- normalising
 
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)  # a number typed in a text field: 5, not 5.0
-    if isinstance(value, (dt.date, dt.datetime)):
-        value = value.strftime("%d/%m/%Y")
-    return clean_text(value)
-
-
 def _period(value: Any) -> Period | None:
     if value is None:
         return None
@@ -187,8 +179,8 @@ def _choice(value: Any, choices: tuple[str, ...], what: str, aliases: dict[str, 
 
 
 _NORMALISERS: dict[str, Callable[[Any], Any]] = {
-    "text": _text,
-    "wrap": _text,
+    "text": cell_text,
+    "wrap": cell_text,
     "date": parse_date,
     "money": parse_money,
     "rag": normalise_rag,

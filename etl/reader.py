@@ -30,6 +30,7 @@ from etl import fields as F
 from etl.errors import Problem
 from etl.periods import FULL, REPORT_TYPES, SIMPLIFIED
 from etl.tables import column_letter
+from etl.values import cell_text
 
 #: Template versions this pmo can read.
 KNOWN_VERSIONS: tuple[str, ...] = (F.TEMPLATE_VERSION,)
@@ -77,7 +78,6 @@ class RawReturn:
     path: Path
     name: str  # how the file is named in problems (its path within the folder ingested)
     project_id: str | None
-    period: str | None
     report_type: str
     template_version: str | None
     fields: dict[str, Cell] = field(default_factory=dict)
@@ -334,15 +334,6 @@ def _meta(values: _Values, book: _Book) -> dict[str, str]:
     return meta
 
 
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\u00a0", " ").strip()
-    return text or None
-
-
 def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str | None = None) -> RawReturn:
     """Read a return's fields and table rows by defined name; raise `ReturnUnreadable` if it can't be.
 
@@ -383,7 +374,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
 
     project_id = meta.get("project_id") or None
     if project_field is not None:
-        field_id = _text(values.cell(project_field[0], project_field[1], project_field[2]).value)
+        field_id = cell_text(values.cell(project_field[0], project_field[1], project_field[2]).value)
         project_id = project_id or field_id
     report_type = meta.get("report_type") or (FULL if "budget_approved" in book.names else SIMPLIFIED)
     if report_type not in REPORT_TYPES:
@@ -392,7 +383,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
             file=name, sheet=F.META_SHEET, value=report_type, fix=_FRESH_TEMPLATE)], project_id)
 
     problems: list[Problem] = []
-    raw = RawReturn(path, name, project_id, meta.get("period") or None, report_type, version, warnings=warnings)
+    raw = RawReturn(path, name, project_id, report_type, version, warnings=warnings)
     for spec in F.fields_for(report_type):
         ref = _located(name, book, spec.name, spec.label, problems)
         if ref is not None:
@@ -411,11 +402,9 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
         rows = []
         for r in range(r1, r2 + 1):
             cells = {key: values.cell(sheet, r, c1 + i) for i, (key, _, _) in enumerate(table.columns)}
-            if any(_text(c.value) is not None for c in cells.values()):
+            if any(cell_text(c.value) is not None for c in cells.values()):
                 rows.append(cells)  # empty rows are ignored
         raw.tables[table.name] = rows
-    if raw.period is None and "period" in raw.fields:
-        raw.period = _text(raw.fields["period"].value)
     if problems:
         raise ReturnUnreadable(problems, project_id)
     return raw

@@ -47,6 +47,16 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+def cell_text(value: object) -> str | None:
+    """A cell's value as the text a person sees: a whole number without `.0`, a date as
+    dd/mm/yyyy, cleaned as `clean_text` cleans it; blank → None."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # a number typed in a text field: 5, not 5.0
+    if isinstance(value, (dt.date, dt.datetime)):
+        value = value.strftime("%d/%m/%Y")
+    return clean_text(value)
+
+
 def parse_money(value: object) -> float | None:
     """Pounds from `£1,200,000`, `1.2m`, `£250k`, `1200000`, `1.2 million`, `(500)`.
 

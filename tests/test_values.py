@@ -87,3 +87,13 @@ def test_clean_text_folds_spaces_and_keeps_paragraphs():
     assert clean_text("  Key\u00a0activities:\u00a0\u00a0done  ") == "Key activities: done"
     assert clean_text("Line one\r\n\r\n  Line two ") == "Line one\n\nLine two"
     assert clean_text("   ") is None
+
+
+def test_cell_text_reads_a_cell_as_a_person_sees_it():
+    from etl.values import cell_text
+
+    assert cell_text(5.0) == "5" and cell_text(5.5) == "5.5"
+    assert cell_text(dt.date(2023, 9, 1)) == "01/09/2023"
+    # A cell holding only invisible characters is blank (a table row of them is an empty row).
+    assert cell_text("\u200b") is None and cell_text("\u00a0 \u00a0") is None
+    assert cell_text("  Agree  the\u00a0plan ") == "Agree the plan"
