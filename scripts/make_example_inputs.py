@@ -23,24 +23,26 @@ from etl.scorecard import write_kpis  # noqa: E402
 FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
 
 
-def portfolio_records(source: Path) -> list[dict[str, object]]:
-    """The example portfolio's rows, typed as an officer's workbook would hold them."""
-    with open(source, encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    typed = {
-        "Delivery Cost (£)": float,
-        "Latitude": float,
-        "Longitude": float,
-        "Agreed Completion Date": dt.date.fromisoformat,
-    }
-    return [{h: (typed[h](v) if h in typed and v else (v or None)) for h, v in row.items()} for row in rows]
-
-
 def text_records(source: Path) -> list[dict[str, object]]:
     """A source's rows as text, blank cells as None (the close-down actions of seed 002; the
     KPIs, whose figures such as `62.60%` become numbers when written)."""
     with open(source, encoding="utf-8", newline="") as handle:
         return [{h: (v or None) for h, v in row.items()} for row in csv.DictReader(handle)]
+
+
+#: Portfolio columns an officer's workbook holds as numbers and dates, not text.
+_PORTFOLIO_TYPES = {
+    "Delivery Cost (£)": float,
+    "Latitude": float,
+    "Longitude": float,
+    "Agreed Completion Date": dt.date.fromisoformat,
+}
+
+
+def portfolio_records(source: Path) -> list[dict[str, object]]:
+    """The example portfolio's rows, typed as an officer's workbook would hold them."""
+    return [{h: (_PORTFOLIO_TYPES[h](v) if h in _PORTFOLIO_TYPES and v is not None else v) for h, v in row.items()}
+            for row in text_records(source)]
 
 
 def main() -> None:
