@@ -25,7 +25,7 @@ from etl.config import Settings
 from etl.periods import Period
 from etl.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
 from etl.status import period_status
-from etl.store import Store
+from etl.store import Store, stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
 NO_RAG = "No RAG"  # breakdown column for projects with nothing to show
@@ -112,14 +112,6 @@ def carried_label(rag_period: str, current: Period) -> str:
     return rag_period if rag_period == str(current) else f"{rag_period} (carried forward)"
 
 
-def _date(value: Any) -> dt.date | None:
-    if not value:
-        return None
-    if isinstance(value, dt.date):
-        return value if not isinstance(value, dt.datetime) else value.date()
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def _datetime(value: str | None) -> dt.datetime | None:
     return dt.datetime.fromisoformat(value).replace(tzinfo=None) if value else None
 
@@ -180,7 +172,7 @@ def build_register(
         rag = got["rag_this_period"] if got else None
         previous = before["rag_this_period"] if before else None
         direction = direction_of_travel(rag, previous)
-        forecast = _date(detail.get("forecast_completion_date"))
+        forecast = stored_date(detail.get("forecast_completion_date"))
         agreed = row["agreed_completion_date"]
         rows.append({
             "project_id": pid,
@@ -209,7 +201,7 @@ def build_register(
             "spend_to_date": detail.get("spend_to_date"),
             "forecast_outturn": detail.get("forecast_outturn"),
             "next_key_milestone": detail.get("next_key_milestone") or detail.get("first_next_milestone"),
-            "next_key_milestone_date": _date(detail.get("next_key_milestone_date") or detail.get("first_next_milestone_date")),
+            "next_key_milestone_date": stored_date(detail.get("next_key_milestone_date") or detail.get("first_next_milestone_date")),
             "top_risk": detail.get("top_risk") or detail.get("first_risk"),
             "top_risk_mitigation": detail.get("top_risk_mitigation") or detail.get("first_risk_mitigation"),
             "pm_update": detail.get("pm_update"),
@@ -218,7 +210,7 @@ def build_register(
             "project_manager_email": row["project_manager_email"],
             "internal_representative": row["internal_representative"],
             "internal_representative_email": row["internal_representative_email"],
-            "last_received": _date(latest["received_at"]) if latest else None,
+            "last_received": stored_date(latest["received_at"]) if latest else None,
             "due_date": row["due_date"],
             "days_overdue": int(row["days_overdue"] or 0),
             "rejected_files": int(row["rejected_files"] or 0),
@@ -274,7 +266,7 @@ def _changes(
             word = "Improved" if row["direction"] == "↑" else "Worsened"
             add(row, "RAG changed", row["rag_previous"], row["rag"], f"{word} since the last return")
         before = history.last(row["project_id"], this, inclusive=False)
-        old, new = _date(before["forecast_completion_date"]) if before else None, row["forecast_completion_date"]
+        old, new = stored_date(before["forecast_completion_date"]) if before else None, row["forecast_completion_date"]
         if old and new and new > old:
             add(row, "Forecast slipped", old, new,
                 f"Forecast completion {(new - old).days} days later than in the {before['period']} return")

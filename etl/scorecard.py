@@ -21,7 +21,7 @@ from etl import rag, values
 from etl.config import Settings
 from etl.errors import ConfigError
 from etl.periods import Period
-from etl.store import Store, now_iso
+from etl.store import Store, now_iso, stored_date
 from etl.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
@@ -276,10 +276,6 @@ class ComplexProject:
     mitigation: str | None = None
 
 
-def _date(value: object) -> dt.date | None:
-    return dt.date.fromisoformat(str(value)[:10]) if value else None
-
-
 def most_complex_projects(store: Store, portfolio: pd.DataFrame, period: Period | str) -> list[ComplexProject]:
     """Every project flagged Most Complex, in portfolio order, from its latest accepted return
     up to this period; a project with no return on record is listed as such."""
@@ -302,7 +298,7 @@ def most_complex_projects(store: Store, portfolio: pd.DataFrame, period: Period 
                 travel=rag.direction_of_travel(found.get("rag_this_period"), previous),
                 update=found.get("pm_update"),
                 next_key_milestone=found.get("next_key_milestone"),
-                next_key_milestone_date=_date(found.get("next_key_milestone_date")),
+                next_key_milestone_date=stored_date(found.get("next_key_milestone_date")),
                 outcomes=found.get("outcomes_and_impacts") or found.get("project_outcomes"),
                 top_risk=found.get("top_risk"),
                 mitigation=found.get("top_risk_mitigation"),

@@ -15,13 +15,7 @@ import pandas as pd
 from etl import periods
 from etl.config import Settings
 from etl.portfolio import reporting_plan
-from etl.store import Store
-
-
-def _received_on(received_at: str | None) -> dt.date | None:
-    if not received_at:
-        return None
-    return dt.datetime.fromisoformat(received_at).date()
+from etl.store import Store, stored_date
 
 
 def period_status(
@@ -44,7 +38,7 @@ def period_status(
     # Plain columns, not iterrows: a Series per row costs seconds on a large portfolio.
     for project_id, stage, due, due_on in zip(plan.index, plan["stage"], plan["due"], plan["due_date"]):
         got = current.get(project_id)
-        received_on = _received_on(got["received_at"]) if got else None
+        received_on = stored_date(got["received_at"]) if got else None
         status = periods.return_status(stage, bool(due), received_on, due_on)
         overdue = (as_of - due_on).days if status == periods.MISSING else 0
         rows.append({
