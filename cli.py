@@ -110,7 +110,7 @@ def main() -> None:
 def templates(period, db, inputs, outputs, portfolio) -> None:
     """Write a prefilled highlight-report template for every project due this period,
     and the distribution list to mail them with."""
-    from etl.templates import prepare_templates
+    from etl.templates import prepare_templates, templates_folder
 
     portfolio = _portfolio_path(inputs, portfolio)
     run = prepare_templates(portfolio, period, _settings(inputs))
@@ -120,7 +120,7 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
     counts = run.counts()
     click.echo(
         f"{len(written)} templates for {period.label} ({counts['full']} full, {counts['simplified']} simplified) "
-        f"in {outputs / str(period) / 'templates'}"
+        f"in {templates_folder(outputs, period)}"
     )
     click.echo(
         f"Not due this period: {counts['not_due']}; paused (pipeline): {counts['paused']}; closed: {counts['closed']}."

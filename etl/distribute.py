@@ -35,7 +35,7 @@ from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer,
 from etl.outbox import FAILED, SENT, messages, record_message
 from etl.periods import Period, long_date
 from etl.store import ACCEPTED, REJECTED, Store, sha256_of
-from etl.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, template_name
+from etl.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
 from etl.values import clean_text, is_email, parse_date
 
 SEND, CHASE, FEEDBACK = "send", "chase", "feedback"
@@ -156,10 +156,10 @@ def read_distribution(path: Path | str, period: Period) -> list[dict[str, str]]:
 
 def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: Path | str | None) -> MailPlan:
     """One email per template on the period's distribution list."""
-    folder = Path(outputs) / str(period)
+    listing = distribution_path(outputs, period)
     template = load_mail_template(inputs, SEND)
     drafts = []
-    for row in read_distribution(folder / "distribution.csv", period):
+    for row in read_distribution(listing, period):
         project_id = row["Project ID"].strip()
         to, cc, problem, notes = _recipients(
             row["Recipient Name"], row["Recipient Email"], [(row["Copy To"], row["Copy To Email"], "internal representative")]
@@ -169,7 +169,7 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
         except ValueError as exc:
             due, problem = None, problem or f"distribution list: Due Date {exc}"
         attachment = None
-        path = folder / row["File"]
+        path = listing.parent / row["File"]  # the list names files relative to its own folder
         try:
             attachment = Attachment(path.name, path.read_bytes())
         except OSError:
@@ -203,7 +203,7 @@ def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: 
         if escalate:
             copies.append(("", escalation, "escalation"))
         to, cc, problem, notes = _recipients(row["project_manager"], row["project_manager_email"], copies)
-        path = Path(outputs) / str(period) / "templates" / template_name(project_id, period)
+        path = templates_folder(outputs, period) / template_name(project_id, period)
         attachment = Attachment(path.name, path.read_bytes()) if path.exists() else None
         values = _common_values(settings, period, project_id, row["project_name"], to, cc, row["due_date"])
         values.update(

@@ -50,6 +50,16 @@ _VALUE_CHARS = 52  # characters that fit on one line of the value column (C:D)
 _DATE_MIN, _DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
+def templates_folder(outputs: Path | str, period: Period | str) -> Path:
+    """`outputs/<YYYY-MM>/templates/`: where a period's templates are written."""
+    return Path(outputs) / str(period) / "templates"
+
+
+def distribution_path(outputs: Path | str, period: Period | str) -> Path:
+    """`outputs/<YYYY-MM>/distribution.csv`: the period's mailing list for its templates."""
+    return Path(outputs) / str(period) / "distribution.csv"
+
+
 def template_name(project_id: str, period: Period | str) -> str:
     """`<Project ID>_<YYYY-MM>_highlight.xlsx`, with characters unsafe in file names replaced."""
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(project_id))
@@ -544,9 +554,9 @@ class TemplateRun:
     def write(self, outputs_dir: Path | str, db_path: Path | str | None = None, on_written=None) -> tuple[list[TemplateInfo], Path]:
         """Write the templates and `distribution.csv` under `outputs/<period>/`."""
         history = previous_returns(db_path, self.period)
-        folder = Path(outputs_dir) / str(self.period)
-        written = generate_templates(self.due, self.period, folder / "templates", self.settings, history, on_written)
-        return written, write_distribution(folder / "distribution.csv", written)
+        written = generate_templates(self.due, self.period, templates_folder(outputs_dir, self.period), self.settings,
+                                     history, on_written)
+        return written, write_distribution(distribution_path(outputs_dir, self.period), written)
 
 
 def previous_returns(db_path: Path | str | None, period: Period) -> dict[str, dict[str, Any]]:
