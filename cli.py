@@ -21,7 +21,7 @@ EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 def _period(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
-    from etl.periods import Period
+    from etl.rules.periods import Period
 
     try:
         return Period.parse(value)
@@ -110,7 +110,7 @@ def main() -> None:
 def templates(period, db, inputs, outputs, portfolio) -> None:
     """Write a prefilled highlight-report template for every project due this period,
     and the distribution list to mail them with."""
-    from etl.templates import prepare_templates, templates_folder
+    from etl.cycle.templates import prepare_templates, templates_folder
 
     portfolio = _portfolio_path(inputs, portfolio)
     run = prepare_templates(portfolio, period, _settings(inputs))
@@ -134,7 +134,7 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
 @reports_errors
 def demo(db, inputs, outputs) -> None:
     """Run the monthly cycle on the bundled example data, end to end."""
-    from etl.demo import run_demo
+    from etl.demo.runner import run_demo
 
     def say(message: str) -> None:
         click.echo(message)
@@ -155,7 +155,7 @@ def demo(db, inputs, outputs) -> None:
 @reports_errors
 def highlight(programme, period, overview, overall, db, inputs, outputs, portfolio) -> None:
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
-    from etl.highlight import build_highlight
+    from etl.cycle.highlight import build_highlight
 
     portfolio = _portfolio_path(inputs, portfolio)
     if overview is not None and not overview.exists():
@@ -184,7 +184,7 @@ def closedown(file, outputs, built) -> None:
     """Build the close-down tracker from an actions sheet (sheet `Actions`, or a .csv)."""
     import datetime as dt
 
-    from etl.closedown import build_closedown, summary_counts
+    from etl.cycle.closedown import build_closedown, summary_counts
     from schemas.closedown import DESTINATIONS
 
     day = built.date() if built else dt.date.today()
@@ -205,7 +205,7 @@ def closedown(file, outputs, built) -> None:
 def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
     committee reports and the Most Complex projects; record the KPI values in the store."""
-    from etl.scorecard import build_scorecard
+    from etl.cycle.scorecard import build_scorecard
 
     kpis = kpis or inputs / "kpis.xlsx"
     if not kpis.exists():
@@ -259,8 +259,8 @@ def mail_options(func):
 def _mail(make_plan, db: Path, settings, mail: dict) -> None:
     """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
     summary; exit 1 if any failed."""
-    from etl.distribute import choose_transport, deliver, describe, pending
-    from etl.store import Store
+    from etl.mail.distribute import choose_transport, deliver, describe, pending
+    from etl.store.db import Store
 
     dry_run, eml, resend = mail["dry_run"], mail["eml"], mail["resend"]
     security = "ssl" if mail["ssl"] else "starttls" if mail["starttls"] else None
@@ -298,7 +298,7 @@ def _mail(make_plan, db: Path, settings, mail: dict) -> None:
 def send(period, db, inputs, outputs, mail) -> None:
     """Email each template on the period's distribution list to its project manager,
     copying the internal representative (after `pmo templates`)."""
-    from etl.distribute import plan_send
+    from etl.mail.distribute import plan_send
 
     settings = _settings(inputs)
     _mail(lambda store: plan_send(outputs, period, settings, inputs), db, settings, mail)
@@ -307,7 +307,7 @@ def send(period, db, inputs, outputs, mail) -> None:
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
     import datetime as dt
 
-    from etl.values import parse_date
+    from etl.rules.values import parse_date
 
     if value is None:
         return dt.date.today()
@@ -327,7 +327,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
 def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
     """Remind every project whose return is missing after its due date, copying the internal
     representative and, once long overdue, the escalation address (settings)."""
-    from etl.distribute import plan_chase
+    from etl.mail.distribute import plan_chase
 
     settings = _settings(inputs)
     path = _portfolio_path(inputs, portfolio)
@@ -343,7 +343,7 @@ def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
 def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
     with their file attached back."""
-    from etl.distribute import plan_feedback
+    from etl.mail.distribute import plan_feedback
 
     settings = _settings(inputs)
     path = _portfolio_path(inputs, portfolio)
@@ -360,7 +360,7 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
-    from etl.register import make_register
+    from etl.cycle.register import make_register
 
     path, built = make_register(_portfolio_path(inputs, portfolio), db, outputs, period, as_of, _settings(inputs))
     status = built.status_counts()
@@ -381,9 +381,9 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     """Read every return in FOLDER (and below), validate them, store the accepted ones and
     write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
-    from etl.ingest import ingest_folder, offered_paths
-    from etl.portfolio import load_portfolio
-    from etl.store import Store
+    from etl.cycle.ingest import ingest_folder, offered_paths
+    from etl.cycle.portfolio import load_portfolio
+    from etl.store.db import Store
 
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")

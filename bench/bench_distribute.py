@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_templates import PERIOD, build_portfolio  # noqa: E402
 from etl.config import Settings  # noqa: E402
-from etl.distribute import deliver, plan_send  # noqa: E402
-from etl.mailer import EmlFolder, SmtpConfig, SmtpServer  # noqa: E402
-from etl.store import Store  # noqa: E402
-from etl.templates import prepare_templates  # noqa: E402
+from etl.mail.distribute import deliver, plan_send  # noqa: E402
+from etl.mail.mailer import EmlFolder, SmtpConfig, SmtpServer  # noqa: E402
+from etl.store.db import Store  # noqa: E402
+from etl.cycle.templates import prepare_templates  # noqa: E402
 from helpers_smtp import MailServer  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 

@@ -24,13 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from etl.closedown import build_closedown, write_actions  # noqa: E402
-from etl.examples import load_example_returns  # noqa: E402
-from etl.highlight import build_highlight  # noqa: E402
-from etl.periods import Period  # noqa: E402
-from etl.portfolio import load_portfolio, write_portfolio  # noqa: E402
-from etl.store import Store  # noqa: E402
-from etl.templates import Answers  # noqa: E402
+from etl.cycle.closedown import build_closedown, write_actions  # noqa: E402
+from etl.demo.examples import load_example_returns  # noqa: E402
+from etl.cycle.highlight import build_highlight  # noqa: E402
+from etl.rules.periods import Period  # noqa: E402
+from etl.cycle.portfolio import load_portfolio, write_portfolio  # noqa: E402
+from etl.store.db import Store  # noqa: E402
+from etl.cycle.templates import Answers  # noqa: E402
 from helpers_store import store_return  # noqa: E402
 from scripts.make_example_inputs import portfolio_records, text_records  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
@@ -40,7 +40,7 @@ PROGRAMME = "Bench Programme"
 
 
 def fill(tmp: Path, n: int) -> tuple[Path, Path]:
-    base = next(r for r in portfolio_records(ROOT / "examples" / "portfolio.csv") if r["Project ID"] == "CPCA-010")
+    base = next(r for r in portfolio_records(ROOT / "etl" / "demo" / "examples_data" / "portfolio.csv") if r["Project ID"] == "CPCA-010")
     records = []
     for i in range(n):
         record = dict(base, **{"Project ID": f"BENCH-{i + 1:03d}", "Project Name": f"Workstream {i + 1}",
@@ -48,7 +48,7 @@ def fill(tmp: Path, n: int) -> tuple[Path, Path]:
         records.append(record)
     portfolio_path = write_portfolio(records, tmp / "portfolio.xlsx")
     portfolio = load_portfolio(portfolio_path)
-    example = load_example_returns(ROOT / "examples" / "returns")["2023-08"]["CPCA-010"].answers
+    example = load_example_returns(ROOT / "etl" / "demo" / "examples_data" / "returns")["2023-08"]["CPCA-010"].answers
     long = example.values["pm_update"]
     answers = Answers(
         values={**example.values, "sponsor_comments": long[:2000]},
@@ -65,7 +65,7 @@ def fill(tmp: Path, n: int) -> tuple[Path, Path]:
 
 
 def actions(tmp: Path, n: int) -> Path:
-    base = text_records(ROOT / "examples" / "closedown.csv")
+    base = text_records(ROOT / "etl" / "demo" / "examples_data" / "closedown.csv")
     records = []
     for i in range(n):
         record = dict(base[i % len(base)])

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_templates import PERIOD, build_portfolio  # noqa: E402
 from etl.config import Settings  # noqa: E402
-from etl.partner import fill_return, plan_row  # noqa: E402
-from etl.portfolio import load_portfolio, reporting_plan  # noqa: E402
-from etl.templates import TemplateContext  # noqa: E402
+from etl.demo.partner import fill_return, plan_row  # noqa: E402
+from etl.cycle.portfolio import load_portfolio, reporting_plan  # noqa: E402
+from etl.cycle.templates import TemplateContext  # noqa: E402
 from helpers_returns import good_answers, messy_answers  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
@@ -73,8 +73,8 @@ def baseline(paths: list[Path]) -> float:
 
 
 def _ingest_round(portfolio_path: Path, folder: Path, work: Path, queue) -> None:
-    from etl.ingest import ingest_folder
-    from etl.store import Store
+    from etl.cycle.ingest import ingest_folder
+    from etl.store.db import Store
 
     settings = Settings()
     portfolio = load_portfolio(portfolio_path, settings)
@@ -100,7 +100,7 @@ def per_file_readers(paths: list[Path]) -> dict[str, float]:
     """Median milliseconds a file for each way of reading a return's fields."""
     from openpyxl import load_workbook
 
-    from etl.reader import read_return
+    from etl.cycle.reader import read_return
 
     def openpyxl_full(path: Path) -> None:
         book = load_workbook(path, data_only=True)

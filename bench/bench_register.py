@@ -32,12 +32,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.config import Settings  # noqa: E402
-from etl.fields import FIELDS  # noqa: E402
-from etl.periods import Period, is_due, report_type  # noqa: E402
-from etl.portfolio import load_portfolio  # noqa: E402
-from etl.rag import RAG_SCALE  # noqa: E402
-from etl.register import make_register  # noqa: E402
-from etl.store import Store  # noqa: E402
+from etl.contracts.fields import FIELDS  # noqa: E402
+from etl.rules.periods import Period, is_due, report_type  # noqa: E402
+from etl.cycle.portfolio import load_portfolio  # noqa: E402
+from etl.rules.rag import RAG_SCALE  # noqa: E402
+from etl.cycle.register import make_register  # noqa: E402
+from etl.store.db import Store  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_templates import build_portfolio  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402

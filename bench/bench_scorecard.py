@@ -22,9 +22,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.periods import Period  # noqa: E402
-from etl.scorecard import build_scorecard, record_kpi_values, score_kpis, load_kpis, write_kpis  # noqa: E402
-from etl.store import Store  # noqa: E402
+from etl.rules.periods import Period  # noqa: E402
+from etl.cycle.scorecard import build_scorecard, record_kpi_values, score_kpis, load_kpis, write_kpis  # noqa: E402
+from etl.store.db import Store  # noqa: E402
 from schemas.kpi import COMMITTEES  # noqa: E402
 from scripts.make_example_inputs import text_records  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
@@ -33,7 +33,7 @@ PERIOD = Period(2024, 12)
 
 
 def build_kpis(n: int, path: Path) -> Path:
-    base = text_records(ROOT / "examples" / "kpis.csv")
+    base = text_records(ROOT / "etl" / "demo" / "examples_data" / "kpis.csv")
     records = []
     for i in range(n):
         record = dict(base[i % len(base)])

@@ -22,17 +22,17 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.config import Settings  # noqa: E402
-from etl.periods import Period  # noqa: E402
-from etl.templates import prepare_templates  # noqa: E402
+from etl.rules.periods import Period  # noqa: E402
+from etl.cycle.templates import prepare_templates  # noqa: E402
 from scripts.make_example_inputs import portfolio_records  # noqa: E402
-from etl.portfolio import write_portfolio  # noqa: E402
+from etl.cycle.portfolio import write_portfolio  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 12)
 
 
 def build_portfolio(n: int, path: Path) -> Path:
-    base = [r for r in portfolio_records(ROOT / "examples" / "portfolio.csv") if r["Stage"] in ("Delivery", "Concept", "Business Case")]
+    base = [r for r in portfolio_records(ROOT / "etl" / "demo" / "examples_data" / "portfolio.csv") if r["Stage"] in ("Delivery", "Concept", "Business Case")]
     records = []
     for i in range(n):
         record = dict(base[i % len(base)])

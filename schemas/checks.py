@@ -11,7 +11,7 @@ from typing import Callable
 
 import pandera.pandas as pa
 
-from etl import values
+from etl.rules import values
 
 
 def blank(value: object) -> bool:

@@ -12,8 +12,8 @@ import re
 
 import pandera.pandas as pa
 
-from etl import values
-from etl.tables import CheckMessage
+from etl.rules import values
+from etl.contracts.tables import CheckMessage
 from schemas.checks import blank, column, required
 
 #: Header as officers write it → the field name used in code. Order is the contract's.

@@ -17,9 +17,9 @@ from typing import Callable, Mapping
 import pandas as pd
 import pandera.pandas as pa
 
-from etl import fields as F
-from etl.periods import Period
-from etl.rag import RAG_SCALE
+from etl.contracts import fields as F
+from etl.rules.periods import Period
+from etl.rules.rag import RAG_SCALE
 
 #: Dates outside these are typing slips (1925 for 2025, 2205 for 2025).
 EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)

@@ -12,8 +12,9 @@ import re
 
 import pandera.pandas as pa
 
-from etl import rag, values
-from etl.tables import CheckMessage
+from etl.rules import rag
+from etl.rules import values
+from etl.contracts.tables import CheckMessage
 from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
 
 SHEET = "KPIs"

@@ -12,9 +12,10 @@ from typing import Callable
 
 import pandera.pandas as pa
 
-from etl import periods, values
+from etl.rules import periods
+from etl.rules import values
 from etl.config import Settings
-from etl.tables import CheckMessage
+from etl.contracts.tables import CheckMessage
 from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
 
 #: Header as officers write it → the field name used in code. Order is the contract's.

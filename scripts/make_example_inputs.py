@@ -15,9 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from etl.closedown import write_actions  # noqa: E402
-from etl.portfolio import write_portfolio  # noqa: E402
-from etl.scorecard import write_kpis  # noqa: E402
+from etl.cycle.closedown import write_actions  # noqa: E402
+from etl.cycle.portfolio import write_portfolio  # noqa: E402
+from etl.cycle.scorecard import write_kpis  # noqa: E402
 
 # A fixed creation time keeps the bytes the same from run to run.
 FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
@@ -47,13 +47,13 @@ def portfolio_records(source: Path) -> list[dict[str, object]]:
 
 def main() -> None:
     target = ROOT / "inputs" / "portfolio.xlsx"
-    write_portfolio(portfolio_records(ROOT / "examples" / "portfolio.csv"), target, created=FIXED_TIME)
+    write_portfolio(portfolio_records(ROOT / "etl" / "demo" / "examples_data" / "portfolio.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
     target = ROOT / "inputs" / "closedown.xlsx"
-    write_actions(text_records(ROOT / "examples" / "closedown.csv"), target, created=FIXED_TIME)
+    write_actions(text_records(ROOT / "etl" / "demo" / "examples_data" / "closedown.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
     target = ROOT / "inputs" / "kpis.xlsx"
-    write_kpis(text_records(ROOT / "examples" / "kpis.csv"), target, created=FIXED_TIME)
+    write_kpis(text_records(ROOT / "etl" / "demo" / "examples_data" / "kpis.csv"), target, created=FIXED_TIME)
     print(f"wrote {target.relative_to(ROOT)}")
 
 

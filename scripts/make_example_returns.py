@@ -24,11 +24,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.config import Settings  # noqa: E402
-from etl.demo import DEMO_PERIODS  # noqa: E402
-from etl.periods import FULL, Period  # noqa: E402
-from etl.portfolio import load_portfolio, reporting_plan  # noqa: E402
+from etl.demo.runner import DEMO_PERIODS  # noqa: E402
+from etl.rules.periods import FULL, Period  # noqa: E402
+from etl.cycle.portfolio import load_portfolio, reporting_plan  # noqa: E402
 
-TARGET = ROOT / "examples" / "returns" / "portfolio.json"
+TARGET = ROOT / "etl" / "demo" / "examples_data" / "returns" / "portfolio.json"
 PERIODS = DEMO_PERIODS  # the months the demo runs through
 #: Scripted elsewhere (issues on the Most Complex report and the programme highlight report).
 SCRIPTED_ELSEWHERE = {f"CPCA-{n:03d}" for n in range(1, 13)}

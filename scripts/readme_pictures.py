@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from etl.demo import DEMO_PERIOD, run_demo  # noqa: E402
-from etl.register import register_path  # noqa: E402
+from etl.demo.runner import DEMO_PERIOD, run_demo  # noqa: E402
+from etl.cycle.register import register_path  # noqa: E402
 from helpers_libreoffice import convert_to_pdf, render_png  # noqa: E402
 
 TARGET = ROOT / "docs" / "register.png"

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-EXAMPLE_PORTFOLIO_CSV = ROOT / "examples" / "portfolio.csv"
+EXAMPLE_PORTFOLIO_CSV = ROOT / "etl" / "demo" / "examples_data" / "portfolio.csv"
 EXAMPLE_PORTFOLIO_XLSX = ROOT / "inputs" / "portfolio.xlsx"
 
 

@@ -27,11 +27,11 @@ from pathlib import Path
 
 from conftest import write_rows_csv
 from etl.config import Settings
-from etl.periods import Period
-from etl.portfolio import load_portfolio
-from etl.register import build_register
-from etl.store import OfferedFile, Store
-from etl.templates import Answers
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio
+from etl.cycle.register import build_register
+from etl.store.db import OfferedFile, Store
+from etl.cycle.templates import Answers
 from helpers_store import store_return
 
 PERIOD = Period(2024, 9)

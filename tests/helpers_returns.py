@@ -30,12 +30,12 @@ from unittest import mock
 
 import openpyxl
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
-from etl.partner import fill_return, plan_row, set_received
-from etl.periods import FULL, Period
-from etl.portfolio import reporting_plan
-from etl.templates import Answers, TemplateContext, template_name
+from etl.demo.partner import fill_return, plan_row, set_received
+from etl.rules.periods import FULL, Period
+from etl.cycle.portfolio import reporting_plan
+from etl.cycle.templates import Answers, TemplateContext, template_name
 
 #: The month the corpus is written for, and the day its returns "arrive" (before the due date).
 PERIOD = Period(2023, 9)
@@ -503,7 +503,7 @@ def pdf_bytes() -> bytes:
 
 def not_a_template(path: Path) -> Path:
     """A partner attached their own project tracker (a real `.xlsx`, but no pmo sheets or names)."""
-    from etl.workbook import atomic_workbook
+    from etl.workbooks.formats import atomic_workbook
 
     with atomic_workbook(path) as (workbook, fmt):
         ws = workbook.add_worksheet("Tracker")

@@ -12,13 +12,13 @@ import csv
 from pathlib import Path
 
 from conftest import ROOT, write_rows_csv
-from etl.examples import load_example_returns
-from etl.store import Store
+from etl.demo.examples import load_example_returns
+from etl.store.db import Store
 from helpers_store import store_return
 
-EXAMPLE_KPIS_CSV = ROOT / "examples" / "kpis.csv"
+EXAMPLE_KPIS_CSV = ROOT / "etl" / "demo" / "examples_data" / "kpis.csv"
 EXAMPLE_KPIS_XLSX = ROOT / "inputs" / "kpis.xlsx"
-EXAMPLE_RETURNS = ROOT / "examples" / "returns"
+EXAMPLE_RETURNS = ROOT / "etl" / "demo" / "examples_data" / "returns"
 PUBLISHED_SCORECARD = Path(__file__).parent / "data" / "cpca_scorecard_sep23.csv"
 
 

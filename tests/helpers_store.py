@@ -13,12 +13,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
-from etl.periods import Period
-from etl.portfolio import reporting_plan
-from etl.store import OfferedFile, ReturnRecord, Store
-from etl.templates import Answers, TemplateContext, template_name, write_template
+from etl.rules.periods import Period
+from etl.cycle.portfolio import reporting_plan
+from etl.store.db import OfferedFile, ReturnRecord, Store
+from etl.cycle.templates import Answers, TemplateContext, template_name, write_template
 
 
 def store_return(

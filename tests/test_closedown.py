@@ -13,11 +13,11 @@ from click.testing import CliRunner
 
 import cli
 from conftest import ROOT
-from etl.closedown import SUMMARY_SHEET, TRACKER_SHEET, build_closedown, load_actions, write_actions
-from etl.workbook import SOFT_FILLS, Formats
+from etl.cycle.closedown import SUMMARY_SHEET, TRACKER_SHEET, build_closedown, load_actions, write_actions
+from etl.workbooks.formats import SOFT_FILLS, Formats
 from schemas.closedown import DESTINATIONS, HEADERS, canonical_destination
 
-EXAMPLE_CSV = ROOT / "examples" / "closedown.csv"
+EXAMPLE_CSV = ROOT / "etl" / "demo" / "examples_data" / "closedown.csv"
 EXAMPLE_XLSX = ROOT / "inputs" / "closedown.xlsx"
 DAY = dt.date(2023, 10, 20)
 

@@ -9,10 +9,10 @@ from click.testing import CliRunner
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX
 from etl.config import Settings, load_settings
-from etl.demo import DEMO_PERIODS
+from etl.demo.runner import DEMO_PERIODS
 from etl.errors import ConfigError
-from etl.periods import Period
-from etl.templates import prepare_templates
+from etl.rules.periods import Period
+from etl.cycle.templates import prepare_templates
 
 
 def test_pmo_demo_runs_end_to_end(tmp_path):
@@ -65,9 +65,9 @@ def test_bad_settings_exit_2(tmp_path):
 def test_demo_ends_with_the_register_for_each_month(tmp_path):
     from openpyxl import load_workbook
 
-    from etl.demo import run_demo
-    from etl.portfolio import load_portfolio
-    from etl.register import register_path
+    from etl.demo.runner import run_demo
+    from etl.cycle.portfolio import load_portfolio
+    from etl.cycle.register import register_path
 
     ctx = run_demo(outputs_dir=tmp_path / "out")
     for period in DEMO_PERIODS:
@@ -87,9 +87,9 @@ def demo_run(tmp_path_factory):
 
 
 def test_demo_ingests_every_scripted_return_month_by_month(demo_run):
-    from etl.demo import BUNDLED_EXAMPLES, demo_returns_folder
-    from etl.examples import load_example_returns
-    from etl.store import Store
+    from etl.demo.runner import BUNDLED_EXAMPLES, demo_returns_folder
+    from etl.demo.examples import load_example_returns
+    from etl.store.db import Store
 
     out, output = demo_run
     scripted = load_example_returns(BUNDLED_EXAMPLES / "returns")
@@ -129,7 +129,7 @@ def test_demo_rejects_two_september_returns_and_reports_them(demo_run):
     assert outcomes["CPCA-044_2023-09_highlight.xlsx"] == "Rejected"
     assert outcomes["CPCA-059_2023-09_highlight.xlsx"] == "Rejected"
     purple = next(p for p in problems if p["Project ID"] == "CPCA-044")
-    from etl.demo import demo_returns_folder
+    from etl.demo.runner import demo_returns_folder
     from helpers_returns import name_cell
 
     sent = demo_returns_folder(out, DEMO_PERIODS[-1]) / "CPCA-044_2023-09_highlight.xlsx"

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 import cli
 from conftest import example_rows, write_rows_csv
 from etl.errors import Problem
-from etl.store import OfferedFile, Store
-from etl.templates import Answers
+from etl.store.db import OfferedFile, Store
+from etl.cycle.templates import Answers
 from helpers_smtp import MailServer, free_port, make_certificate
 
 PERIOD = "2023-09"
@@ -365,7 +365,7 @@ def escalating(office):
 def test_chase_reminds_missing_returns_and_escalates_after_n_days(escalating, server, tmp_path):
     office = escalating
     from etl.config import load_settings
-    from etl.portfolio import load_portfolio
+    from etl.cycle.portfolio import load_portfolio
     from helpers_store import store_return
 
     with Store(office.db) as store:
@@ -472,7 +472,7 @@ def test_feedback_when_the_file_is_gone_says_so(office, server, tmp_path):
 
 def test_no_feedback_once_an_accepted_return_followed(office, tmp_path):
     from etl.config import Settings
-    from etl.portfolio import load_portfolio
+    from etl.cycle.portfolio import load_portfolio
     from helpers_store import store_return
 
     _reject(office, tmp_path)
@@ -494,7 +494,7 @@ def test_feedback_goes_for_the_latest_rejected_file_only(office, tmp_path):
 
 
 def test_problems_fragment_escapes_values_and_orders_errors_first():
-    from etl.distribute import problems_fragment
+    from etl.mail.distribute import problems_fragment
 
     fragment = problems_fragment([
         {"message": "looks odd", "severity": "warning", "cell": "C9", "value": "x"},
@@ -510,7 +510,7 @@ def test_problems_fragment_escapes_values_and_orders_errors_first():
     ("Subject: Report $project_id\n\nCosts $5 a head.\n", "Invalid placeholder in string: line 3, col 7 (write $$ for a dollar sign)"),
 ])
 def test_badly_written_message_template_is_a_config_error(tmp_path, text, message):
-    from etl.compose import load_mail_template
+    from etl.mail.compose import load_mail_template
     from etl.errors import ConfigError
 
     (tmp_path / "email_templates").mkdir()
@@ -528,8 +528,8 @@ def test_badly_written_message_template_is_a_config_error(tmp_path, text, messag
     ("", "2023-09", "September 2023"),
 ])
 def test_covering_says_which_months_a_return_covers(frequency, period, expected):
-    from etl.distribute import covering
-    from etl.periods import Period
+    from etl.mail.distribute import covering
+    from etl.rules.periods import Period
 
     assert covering(frequency, Period.parse(period)) == expected
 
@@ -537,7 +537,7 @@ def test_covering_says_which_months_a_return_covers(frequency, period, expected)
 def test_scrub_removes_password_and_its_base64():
     import base64
 
-    from etl.mailer import scrub
+    from etl.mail.mailer import scrub
 
     encoded = base64.b64encode(SECRET.encode()).decode()
     assert scrub(f"535 bad {SECRET} / {encoded}", SECRET) == "535 bad *** / ***"
@@ -556,7 +556,7 @@ def test_missing_manager_email_fails_that_message_only(office, server):
 
 
 def test_demo_writes_email_drafts(tmp_path):
-    from etl.demo import DEMO_PERIOD, run_demo
+    from etl.demo.runner import DEMO_PERIOD, run_demo
 
     ctx = run_demo(outputs_dir=tmp_path / "out")
     emails = tmp_path / "out" / "demo" / "emails"

@@ -11,21 +11,21 @@ from click.testing import CliRunner
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT, example_rows, write_rows_csv
-from etl.examples import load_example_returns
-from etl.highlight import (
+from etl.demo.examples import load_example_returns
+from etl.cycle.highlight import (
     COVER_SHEET, MISSING, THEME_RAG_DEFINITIONS, build_highlight, programme_slug, read_overview,
 )
-from etl.periods import Period
-from etl.portfolio import load_portfolio
-from etl.store import Store
-from etl.templates import Answers
-from etl.workbook import LINE_HEIGHT, RAG_COLOURS
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio
+from etl.store.db import Store
+from etl.cycle.templates import Answers
+from etl.workbooks.formats import LINE_HEIGHT, RAG_COLOURS
 from helpers_store import store_return
 
 PROGRAMME = "Improvement Plan Phase 2"
 AUGUST = Period(2023, 8)
-EXAMPLES = ROOT / "examples" / "returns"
-OVERVIEW = ROOT / "examples" / "improvement_plan_overview.md"
+EXAMPLES = ROOT / "etl" / "demo" / "examples_data" / "returns"
+OVERVIEW = ROOT / "etl" / "demo" / "examples_data" / "improvement_plan_overview.md"
 
 # Seed 000's Individual Workstream Status table (August 2023), as published.
 PUBLISHED = {
@@ -228,7 +228,7 @@ def test_workstream_not_due_is_not_called_missing(tmp_path):
 
 
 def test_demo_builds_the_programme_report_and_the_tracker(tmp_path):
-    from etl.demo import DEMO_TODAY, run_demo
+    from etl.demo.runner import DEMO_TODAY, run_demo
 
     ctx = run_demo(tmp_path / "out")
     report = tmp_path / "out" / "2023-08" / "highlight_improvement-plan-phase-2_2023-08.xlsx"

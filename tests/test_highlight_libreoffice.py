@@ -3,9 +3,9 @@
 import datetime as dt
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
-from etl.closedown import build_closedown
-from etl.highlight import build_highlight
-from etl.periods import Period
+from etl.cycle.closedown import build_closedown
+from etl.cycle.highlight import build_highlight
+from etl.rules.periods import Period
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from test_highlight import OVERVIEW, PROGRAMME, fill_store
 

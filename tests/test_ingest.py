@@ -17,10 +17,10 @@ from openpyxl import load_workbook
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
-from etl import fields as F
-from etl.ingest import normalise
-from etl.portfolio import load_portfolio
-from etl.store import Store
+from etl.contracts import fields as F
+from etl.cycle.ingest import normalise
+from etl.cycle.portfolio import load_portfolio
+from etl.store.db import Store
 from helpers_returns import (
     MESSY_RAGS, PERIOD, RECEIVED, good_answers, good_return, insert_rows, messy_answers, name_cell, with_values,
 )
@@ -351,7 +351,7 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     ({"photos/site.jpg": b"\xff\xd8\xff"}, "zip file, but not an Excel workbook"),
 ])
 def test_reader_refuses_other_packages_before_parsing(parts, fragment):
-    from etl.reader import ReturnUnreadable, read_return
+    from etl.cycle.reader import ReturnUnreadable, read_return
 
     with pytest.raises(ReturnUnreadable) as caught:
         read_return(Path("return.xlsx"), _zip(parts))

@@ -20,10 +20,10 @@ from click.testing import CliRunner
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
-from etl.portfolio import load_portfolio
-from etl.store import Store, sha256_of
+from etl.cycle.portfolio import load_portfolio
+from etl.store.db import Store, sha256_of
 from helpers_returns import (
     ACCEPTED, CASES, DUPLICATE, PERIOD, REJECTED, SKIPPED, SUPERSEDES, Env, Case, good_return, name_cell,
 )

@@ -15,9 +15,9 @@ import sys
 import time
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
-from etl.ingest import SLOW_ENV
-from etl.portfolio import load_portfolio
-from etl.store import Store, sha256_of
+from etl.cycle.ingest import SLOW_ENV
+from etl.cycle.portfolio import load_portfolio
+from etl.store.db import Store, sha256_of
 from helpers_returns import PERIOD, good_return
 
 PROJECTS = ["CPCA-001", "CPCA-002", "CPCA-003", "CPCA-004", "CPCA-005", "CPCA-006", "CPCA-007"]

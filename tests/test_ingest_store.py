@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
 from etl.config import Settings
-from etl.ingest import ingest_folder
-from etl.portfolio import load_portfolio
-from etl.store import Store
+from etl.cycle.ingest import ingest_folder
+from etl.cycle.portfolio import load_portfolio
+from etl.store.db import Store
 from helpers_returns import PERIOD, good_answers, good_return, with_values
 
 

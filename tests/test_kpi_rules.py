@@ -2,8 +2,8 @@
 
 import pytest
 
-from etl import rag
-from etl.rag import (
+from etl.rules import rag
+from etl.rules.rag import (
     AMBER, BASELINE, BLUE, CONTEXTUAL, DOWN, GREEN, IN_DEVELOPMENT, RED, SAME, UP, kpi_direction_of_travel,
     kpi_ratings, normalise_direction, rag_vs_direction, rag_vs_target,
 )
@@ -51,7 +51,7 @@ def test_target_boundaries_hold_exactly_despite_floating_point(current, target, 
 
 
 def test_percent_text_lands_on_the_boundary_exactly():
-    from etl.values import parse_number
+    from etl.rules.values import parse_number
 
     assert rag_vs_target(parse_number("63%"), parse_number("70%"), UP) == AMBER
     assert rag_vs_target(parse_number("62.99%"), parse_number("70%"), UP) == RED

@@ -10,16 +10,16 @@ import openpyxl
 import pytest
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
-from etl.demo import BUNDLED_EXAMPLES
+from etl.demo.runner import BUNDLED_EXAMPLES
 from etl.errors import ConfigError
-from etl.examples import load_example_returns
-from etl.partner import arrival, fill_period, fill_return
-from etl.periods import Period
-from etl.portfolio import due_projects, load_portfolio
-from etl.store import Store
-from etl.templates import Answers
+from etl.demo.examples import load_example_returns
+from etl.demo.partner import arrival, fill_period, fill_return
+from etl.rules.periods import Period
+from etl.cycle.portfolio import due_projects, load_portfolio
+from etl.store.db import Store
+from etl.cycle.templates import Answers
 from helpers_returns import (
     PERIOD, context_for, encrypted_ooxml_bytes, good_answers, insert_rows, messy_answers, move_cell, name_cell,
     name_ref, ole_compound_file, xls_bytes,
@@ -160,12 +160,12 @@ def test_messy_answers_are_all_text_a_person_would_type():
 
 
 def test_committed_example_returns_are_what_the_script_writes():
-    committed = (ROOT / "examples" / "returns" / "portfolio.json").read_text(encoding="utf-8")
+    committed = (ROOT / "etl" / "demo" / "examples_data" / "returns" / "portfolio.json").read_text(encoding="utf-8")
     assert committed == make_example_returns.render()
 
 
 def test_example_returns_cover_the_due_projects_outside_cpca_001_to_012():
-    scripted = json.loads((ROOT / "examples" / "returns" / "portfolio.json").read_text(encoding="utf-8"))
+    scripted = json.loads((ROOT / "etl" / "demo" / "examples_data" / "returns" / "portfolio.json").read_text(encoding="utf-8"))
     portfolio = load_portfolio(EXAMPLE_PORTFOLIO_XLSX)
     missing_in_september = []
     for period in ("2023-07", "2023-08", "2023-09"):
@@ -187,7 +187,7 @@ def test_example_returns_cover_the_due_projects_outside_cpca_001_to_012():
 
 
 def test_example_returns_dates_are_not_after_the_demo_day():
-    from etl.demo import DEMO_TODAY
+    from etl.demo.runner import DEMO_TODAY
 
     for month in load_example_returns(BUNDLED_EXAMPLES / "returns").values():
         for example in month.values():

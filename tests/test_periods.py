@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from etl import periods
-from etl.periods import (
+from etl.rules import periods
+from etl.rules.periods import (
     BI_MONTHLY, MONTHLY, QUARTERLY, Period, due_date, frequency_for_cost, is_due, normalise_frequency,
     nth_working_day, report_type, reporting_frequency, reporting_window, reports_in, return_status,
 )

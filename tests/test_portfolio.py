@@ -9,8 +9,8 @@ import cli
 from conftest import EXAMPLE_PORTFOLIO_CSV, EXAMPLE_PORTFOLIO_XLSX, example_rows, write_rows_csv
 from etl.config import Settings
 from etl.errors import ConfigError, PortfolioError
-from etl.periods import Period
-from etl.portfolio import load_portfolio, reporting_plan, write_portfolio
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio, reporting_plan, write_portfolio
 from schemas.portfolio import HEADERS
 
 

@@ -4,7 +4,7 @@ import itertools
 
 import pytest
 
-from etl.rag import (
+from etl.rules.rag import (
     AMBER, AMBER_RED, DOWN, GREEN, GREEN_AMBER, RAG_DEFINITIONS, RAG_SCALE, RED, SAME, UP,
     direction_of_travel, is_escalated, normalise_rag,
 )
@@ -79,7 +79,7 @@ def test_escalation(current, direction, escalate):
 
 # ----------------------------------------------------------------- median_rag (programme RAG)
 
-from etl.rag import median_rag  # noqa: E402
+from etl.rules.rag import median_rag  # noqa: E402
 
 
 @pytest.mark.parametrize(

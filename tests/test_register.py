@@ -15,16 +15,16 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import cli
-import etl.register_workbook as register_workbook
+import etl.workbooks.register as register_workbook
 from etl.config import Settings
-from etl.portfolio import load_portfolio, reporting_plan
-from etl.rag import RAG_SCALE, direction_of_travel, is_escalated
-from etl.register import (
+from etl.cycle.portfolio import load_portfolio, reporting_plan
+from etl.rules.rag import RAG_SCALE, direction_of_travel, is_escalated
+from etl.cycle.register import (
     NO_RAG, build_register, carried_label, make_register, rag_breakdown, register_path, slippage_days,
 )
-from etl.register_workbook import SHEETS, write_register
-from etl.store import Store
-from etl.workbook import RAG_COLOURS, wrapped_lines
+from etl.workbooks.register import SHEETS, write_register
+from etl.store.db import Store
+from etl.workbooks.formats import RAG_COLOURS, wrapped_lines
 from helpers_register import AS_OF, DUE, FORMULA_LIKE, MAR25, PERIOD, build_case, full, simplified
 from helpers_store import store_return
 
@@ -423,7 +423,7 @@ def test_a_store_from_before_the_register_is_upgraded_in_place(tmp_path):
     """A store written by the previous pmo (schema 1) gains the register's table on first use."""
     import sqlite3
 
-    from etl.store import MIGRATIONS, SCHEMA_VERSION, _statements
+    from etl.store.db import MIGRATIONS, SCHEMA_VERSION, _statements
 
     path = tmp_path / "old.db"
     db = sqlite3.connect(path)

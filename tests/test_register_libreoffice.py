@@ -1,6 +1,6 @@
 """The register opens in a real spreadsheet client (LibreOffice Calc) and prints every sheet."""
 
-from etl.register import make_register
+from etl.cycle.register import make_register
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from helpers_register import AS_OF, FORMULA_LIKE, PERIOD, build_case
 

@@ -11,13 +11,13 @@ from click.testing import CliRunner
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX
 from etl.errors import ConfigError
-from etl.periods import Period
-from etl.portfolio import load_portfolio
-from etl.rag import BASELINE, CONTEXTUAL, RED
-from etl.scorecard import KpiError, build_scorecard, load_kpis, score_kpis, write_kpis
-from etl.scorecard_report import NO_RETURN, committee_sheet_name
-from etl.store import Store
-from etl.workbook import RAG_COLOURS
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio
+from etl.rules.rag import BASELINE, CONTEXTUAL, RED
+from etl.cycle.scorecard import KpiError, build_scorecard, load_kpis, score_kpis, write_kpis
+from etl.workbooks.scorecard import NO_RETURN, committee_sheet_name
+from etl.store.db import Store
+from etl.workbooks.formats import RAG_COLOURS
 from helpers_scorecard import (
     EXAMPLE_KPIS_CSV, EXAMPLE_KPIS_XLSX, kpi_rows, published_rows, store_example_returns, write_kpi_csv,
 )
@@ -357,7 +357,7 @@ def test_print_setup_is_a4_landscape_with_footer(september):
 
 
 def test_the_report_appears_whole_or_not_at_all(tmp_path, monkeypatch):
-    import etl.scorecard_report as report
+    import etl.workbooks.scorecard as report
 
     first = run(tmp_path)
     before = first.path.read_bytes()
@@ -413,7 +413,7 @@ def test_kpi_values_are_recorded_and_feed_the_next_period(tmp_path):
 
 
 def test_a_failed_run_records_nothing(tmp_path, monkeypatch):
-    import etl.scorecard_report as report
+    import etl.workbooks.scorecard as report
 
     monkeypatch.setattr(report, "_red_sheet", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("boom")))
     with pytest.raises(RuntimeError):
@@ -447,7 +447,7 @@ def test_text_that_looks_like_a_formula_stays_text(tmp_path):
 
 
 def test_demo_builds_the_corporate_performance_report(tmp_path):
-    from etl.demo import DEMO_PERIOD, run_demo
+    from etl.demo.runner import DEMO_PERIOD, run_demo
 
     ctx = run_demo(outputs_dir=tmp_path / "out")
     path = tmp_path / "out" / str(DEMO_PERIOD) / f"corporate_performance_report_{DEMO_PERIOD}.xlsx"
@@ -463,7 +463,7 @@ def test_previous_figure_from_history_names_the_period_it_came_from():
     ones with a value."""
     import dataclasses
 
-    from etl.scorecard import score_kpi
+    from etl.cycle.scorecard import score_kpi
 
     kpi = dataclasses.replace(load_kpis(EXAMPLE_KPIS_CSV)[1], previous=None)
     scored = score_kpi(kpi, "2023-09", [("2023-03", 519000.0), ("2023-06", None)])

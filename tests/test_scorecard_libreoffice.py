@@ -1,10 +1,10 @@
 """The corporate performance report opens in LibreOffice Calc (headless) and prints every sheet."""
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX
-from etl.periods import Period
-from etl.portfolio import load_portfolio
-from etl.scorecard import build_scorecard
-from etl.store import Store
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio
+from etl.cycle.scorecard import build_scorecard
+from etl.store.db import Store
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from helpers_scorecard import EXAMPLE_KPIS_XLSX, kpi_rows, store_example_returns, write_kpi_csv
 

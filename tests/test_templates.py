@@ -13,14 +13,14 @@ from openpyxl import load_workbook
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, example_rows, write_rows_csv
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
-from etl.periods import Period
-from etl.portfolio import load_portfolio, reporting_plan
-from etl.rag import RAG_SCALE
-from etl.store import Store
-from etl.templates import Answers, TemplateContext, prepare_templates, template_name, write_template
-from etl.workbook import INPUT_FILL, LOCKED_FILL
+from etl.rules.periods import Period
+from etl.cycle.portfolio import load_portfolio, reporting_plan
+from etl.rules.rag import RAG_SCALE
+from etl.store.db import Store
+from etl.cycle.templates import Answers, TemplateContext, prepare_templates, template_name, write_template
+from etl.workbooks.formats import INPUT_FILL, LOCKED_FILL
 from helpers_store import store_return
 
 PERIOD = Period(2024, 9)

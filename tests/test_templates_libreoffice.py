@@ -2,8 +2,8 @@
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX
 from etl.config import Settings
-from etl.periods import Period
-from etl.templates import prepare_templates
+from etl.rules.periods import Period
+from etl.cycle.templates import prepare_templates
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from etl.values import clean_text, is_email, parse_date, parse_money, parse_number, parse_yes_no
+from etl.rules.values import clean_text, is_email, parse_date, parse_money, parse_number, parse_yes_no
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_clean_text_folds_spaces_and_keeps_paragraphs():
 
 
 def test_cell_text_reads_a_cell_as_a_person_sees_it():
-    from etl.values import cell_text
+    from etl.rules.values import cell_text
 
     assert cell_text(5.0) == "5" and cell_text(5.5) == "5.5"
     assert cell_text(dt.date(2023, 9, 1)) == "01/09/2023"

@@ -21,9 +21,9 @@ from typing import Any, Mapping
 
 from etl.config import Settings
 from etl.errors import ConfigError
-from etl.examples import ExampleReturn, load_example_returns
-from etl.periods import Period
-from etl.templates import Answers, TemplateContext, previous_returns, prepare_templates, template_name, write_template
+from etl.demo.examples import ExampleReturn, load_example_returns
+from etl.rules.periods import Period
+from etl.cycle.templates import Answers, TemplateContext, previous_returns, prepare_templates, template_name, write_template
 
 #: The time of day a return "arrives" when only the day is scripted.
 ARRIVAL_TIME = dt.time(9, 30)

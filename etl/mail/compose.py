@@ -26,7 +26,7 @@ from typing import Mapping, Union
 from etl.errors import ConfigError
 
 EMAIL_TEMPLATES = "email_templates"
-BUNDLED_EMAIL_TEMPLATES = Path(__file__).resolve().parent.parent / "inputs" / EMAIL_TEMPLATES
+BUNDLED_EMAIL_TEMPLATES = Path(__file__).resolve().parent / EMAIL_TEMPLATES
 #: Marks a saved message as a draft, so Outlook and Thunderbird open it ready to edit and send.
 DRAFT_HEADER = "X-Unsent"
 _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\n]*)\n(?:[ \t]*\n)?", re.IGNORECASE)

@@ -12,10 +12,10 @@ from typing import Any
 
 import pandas as pd
 
-from etl import periods
+from etl.rules import periods
 from etl.config import Settings
-from etl.portfolio import reporting_plan
-from etl.store import Store, stored_date
+from etl.cycle.portfolio import reporting_plan
+from etl.store.db import Store, stored_date
 
 
 def period_status(

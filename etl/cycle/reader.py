@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.errors import Problem
-from etl.periods import FULL, REPORT_TYPES, SIMPLIFIED
-from etl.tables import column_letter
-from etl.values import cell_text
+from etl.rules.periods import FULL, REPORT_TYPES, SIMPLIFIED
+from etl.contracts.tables import column_letter
+from etl.rules.values import cell_text
 
 #: Template versions this pmo can read.
 KNOWN_VERSIONS: tuple[str, ...] = (F.TEMPLATE_VERSION,)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.errors import ConfigError
-from etl.templates import Answers
+from etl.cycle.templates import Answers
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.workbook import (
+from etl.workbooks.formats import (
     SEVERITY_COLOURS, Column, add_text_fills, atomic_workbook, fit_row_heights, print_setup, write_table,
 )
 
 if TYPE_CHECKING:
-    from etl.ingest import IngestResult
+    from etl.cycle.ingest import IngestResult
 
 PROBLEM_COLUMNS = (
     Column("File", "file", "wrap", 26),

@@ -27,14 +27,14 @@ from typing import Any, Callable
 
 import pandas as pd
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
-from etl.periods import Period
-from etl.rag import normalise_rag
-from etl.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
-from etl.store import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
-from etl.values import cell_text, clean_text, parse_date, parse_money
+from etl.rules.periods import Period
+from etl.rules.rag import normalise_rag
+from etl.cycle.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
+from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
 from schemas.checks import canonical_choice
 
@@ -401,8 +401,8 @@ def ingest_folder(
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """
-    from etl.portfolio import reporting_plan
-    from etl.validation_report import write_validation_report
+    from etl.cycle.portfolio import reporting_plan
+    from etl.workbooks.validation_report import write_validation_report
 
     folder = Path(folder)
     if not folder.is_dir():

@@ -41,15 +41,15 @@ class Action:
 
 def destination_format(destination: str) -> str:
     """The workbook format (soft fill) a destination's rows are filled with."""
-    from etl.workbook import SOFT_FILLS
+    from etl.workbooks.formats import SOFT_FILLS
 
     return SOFT_FILLS[DESTINATIONS.index(destination)]
 
 
 def load_actions(path: Path | str) -> list[Action]:
     """The validated actions, in the file's order; `ClosedownError` lists every problem."""
-    from etl.tables import read_table, validate_table
-    from etl.values import clean_text
+    from etl.contracts.tables import read_table, validate_table
+    from etl.rules.values import clean_text
     from schemas.closedown import build_schema, messages
 
     path = Path(path)
@@ -96,7 +96,7 @@ _COLUMNS: tuple[tuple[str, float], ...] = (
 def write_closedown(actions: list[Action], path: Path | str, built: dt.date, source: str = "",
                     title: str = "Improvement Plan – close down of activity") -> Path:
     """Write the close-down tracker workbook (tracker sheet, then summary) atomically."""
-    from etl.workbook import atomic_workbook, print_setup, tallest_row, write_long_text, write_value
+    from etl.workbooks.formats import atomic_workbook, print_setup, tallest_row, write_long_text, write_value
 
     path = Path(path)
     label = f"{built:%d/%m/%Y}"
@@ -144,7 +144,7 @@ def write_closedown(actions: list[Action], path: Path | str, built: dt.date, sou
 
 
 def _write_summary(workbook, formats, actions: list[Action], label: str) -> None:
-    from etl.workbook import print_setup
+    from etl.workbooks.formats import print_setup
 
     ws = workbook.add_worksheet(SUMMARY_SHEET)
     ws.set_column(0, 0, 46)
@@ -184,7 +184,7 @@ def build_closedown(source: Path | str, outputs: Path | str, built: dt.date) -> 
 
 def write_actions(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
     """Write an actions workbook (sheet `Actions`) from rows keyed by the headers, as an officer keeps it."""
-    from etl.workbook import Column, write_list_workbook
+    from etl.workbooks.formats import Column, write_list_workbook
 
     widths = {"Theme": 30, "Task/Action": 40, "Activity Undertaken / Evidence": 60, "Activity Outstanding": 40,
               "Destination": 30, "New Phase": 30}

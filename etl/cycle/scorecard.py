@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import rag, values
+from etl.rules import rag
+from etl.rules import values
 from etl.config import Settings
 from etl.errors import ConfigError
-from etl.periods import Period
-from etl.store import Store, now_iso, stored_date
-from etl.tables import read_table, validate_table
+from etl.rules.periods import Period
+from etl.store.db import Store, now_iso, stored_date
+from etl.contracts.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
 REPORT_NAME = "corporate_performance_report_{period}.xlsx"
@@ -172,7 +173,7 @@ def write_kpis(records: list[dict[str, object]], path: Path | str, created: dt.d
     written as given, so a test can also write the mistakes an officer might type.
     """
     from schemas.kpi import FIGURES, HEADERS, SHEET
-    from etl.workbook import Column, figure_format, write_list_workbook
+    from etl.workbooks.formats import Column, figure_format, write_list_workbook
 
     figure_headers = [h for h, f in HEADERS.items() if f in FIGURES]
     columns = [Column(h, h, *_KPI_WIDTHS.get(h, ("text", 14))) for h in HEADERS]
@@ -346,8 +347,8 @@ def build_scorecard(
     The workbook is written first (atomically); the period's values go into the store only
     once it is in place, so a failed run changes neither.
     """
-    from etl.portfolio import load_portfolio
-    from etl.scorecard_report import write_report
+    from etl.cycle.portfolio import load_portfolio
+    from etl.workbooks.scorecard import write_report
 
     settings = settings or Settings()
     kpis = load_kpis(kpis_path)

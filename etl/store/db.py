@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-from etl.fields import FIELDS
+from etl.contracts.fields import FIELDS
 from etl.files import atomic_path
-from etl.periods import Period
+from etl.rules.periods import Period
 
 DEFAULT_DB = "pmo.db"
 

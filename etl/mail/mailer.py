@@ -23,10 +23,10 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Mapping, Protocol
 
-from etl.compose import DRAFT_HEADER
+from etl.mail.compose import DRAFT_HEADER
 from etl.errors import ConfigError, PmoError
 from etl.files import atomic_path
-from etl.outbox import DRAFT, SENT
+from etl.mail.outbox import DRAFT, SENT
 
 PASSWORD_ENV = "PMO_SMTP_PASSWORD"
 PLAIN, STARTTLS, SSL = "none", "starttls", "ssl"

@@ -20,7 +20,7 @@ from typing import Callable
 import pandas as pd
 
 from etl.errors import ConfigError, PmoError, Problem
-from etl.values import clean_text
+from etl.rules.values import clean_text
 
 _HEADER_SEARCH_ROWS = 15
 

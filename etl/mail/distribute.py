@@ -24,19 +24,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping
 
-from etl import fields as F
-from etl import periods
-from etl.compose import (
+from etl.contracts import fields as F
+from etl.rules import periods
+from etl.mail.compose import (
     Attachment, Draft, Fragment, MailTemplate, Value, build_message, load_mail_template, one_line,
 )
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
-from etl.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
-from etl.outbox import FAILED, SENT, messages, record_message
-from etl.periods import Period, long_date
-from etl.store import ACCEPTED, REJECTED, Store, sha256_of
-from etl.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
-from etl.values import clean_text, is_email, parse_date
+from etl.mail.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
+from etl.mail.outbox import FAILED, SENT, messages, record_message
+from etl.rules.periods import Period, long_date
+from etl.store.db import ACCEPTED, REJECTED, Store, sha256_of
+from etl.cycle.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
+from etl.rules.values import clean_text, is_email, parse_date
 
 SEND, CHASE, FEEDBACK = "send", "chase", "feedback"
 
@@ -188,8 +188,8 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
 def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: dt.date, settings: Settings,
                inputs: Path | str | None, outputs: Path | str) -> MailPlan:
     """A reminder to every project whose return is Missing after its due date on `as_of`."""
-    from etl.portfolio import load_portfolio
-    from etl.status import period_status
+    from etl.cycle.portfolio import load_portfolio
+    from etl.cycle.status import period_status
 
     status = period_status(load_portfolio(portfolio_path, settings), store, period, as_of, settings)
     late = status[(status["status"] == periods.MISSING) & (status["days_overdue"] > 0)]
@@ -313,7 +313,7 @@ def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
 def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, settings: Settings,
                   inputs: Path | str | None) -> MailPlan:
     """The problems in each project's rejected return, to its project manager, file attached back."""
-    from etl.portfolio import deadline, load_portfolio
+    from etl.cycle.portfolio import deadline, load_portfolio
 
     portfolio = load_portfolio(portfolio_path, settings)
     due_on = deadline(period, settings)

@@ -20,12 +20,12 @@ from typing import Any, Iterable
 
 import pandas as pd
 
-from etl import periods
+from etl.rules import periods
 from etl.config import Settings
-from etl.periods import Period
-from etl.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
-from etl.status import period_status
-from etl.store import Store, stored_date
+from etl.rules.periods import Period
+from etl.rules.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
+from etl.cycle.status import period_status
+from etl.store.db import Store, stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
 NO_RAG = "No RAG"  # breakdown column for projects with nothing to show
@@ -313,8 +313,8 @@ def make_register(
 ) -> tuple[Path, Register]:
     """Load the portfolio, build the register from the store, write the workbook (atomically)."""
     from etl.errors import ConfigError
-    from etl.portfolio import load_portfolio
-    from etl.register_workbook import write_register
+    from etl.cycle.portfolio import load_portfolio
+    from etl.workbooks.register import write_register
 
     settings = settings or Settings()
     portfolio_path, db_path = Path(portfolio_path), Path(db_path)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.periods import FULL, SIMPLIFIED
+from etl.rules.periods import FULL, SIMPLIFIED
 
 TEMPLATE_VERSION = "1.0"
 SHEET = "Highlight Report"

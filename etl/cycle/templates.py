@@ -24,12 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from etl import fields as F
+from etl.contracts import fields as F
 from etl.config import Settings
 from etl.files import atomic_path
-from etl.periods import FULL, Period, long_date
-from etl.rag import RAG_DEFINITIONS, RAG_SCALE
-from etl.workbook import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
+from etl.rules.periods import FULL, Period, long_date
+from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE
+from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
 TEMPLATE_SUFFIX = "_highlight.xlsx"
 DISTRIBUTION_HEADERS = (
@@ -564,7 +564,7 @@ def previous_returns(db_path: Path | str | None, period: Period) -> dict[str, di
     (where a template's previous RAG comes from); never creates a store."""
     if db_path is None or not Path(db_path).exists():
         return {}
-    from etl.store import Store
+    from etl.store.db import Store
 
     with Store(db_path) as store:
         return store.latest_returns(before=period)
@@ -572,7 +572,7 @@ def previous_returns(db_path: Path | str | None, period: Period) -> dict[str, di
 
 def prepare_templates(portfolio_path: Path | str, period: Period, settings: Settings) -> TemplateRun:
     """Load and validate the portfolio and plan the period (raises `PortfolioError`)."""
-    from etl.portfolio import load_portfolio, reporting_plan
+    from etl.cycle.portfolio import load_portfolio, reporting_plan
 
     portfolio = load_portfolio(portfolio_path, settings)
     return TemplateRun(period, settings, reporting_plan(portfolio, period, settings))

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ConfigError
-from etl.periods import CLOSED, MISSING, NOT_DUE, PAUSED, Period, is_due, reporting_window, return_status
-from etl.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
+from etl.rules.periods import CLOSED, MISSING, NOT_DUE, PAUSED, Period, is_due, reporting_window, return_status
+from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
 
 COVER_SHEET = "Programme Summary"
 
@@ -252,8 +252,8 @@ def build_highlight(
     outputs: Path | str, overview_path: Path | str | None = None, overall: str | None = None, settings=None,
 ) -> tuple[Path, ProgrammeReport]:
     """Load the portfolio, gather the report from the store and write the workbook."""
-    from etl.portfolio import load_portfolio
-    from etl.store import Store
+    from etl.cycle.portfolio import load_portfolio
+    from etl.store.db import Store
 
     portfolio = load_portfolio(portfolio_path, settings)
     overall_rag = parse_overall(overall)  # fail on a bad --overall before any work
@@ -302,7 +302,7 @@ def _long_date(day: dt.date) -> str:
 
 def write_highlight(report: ProgrammeReport, path: Path | str) -> Path:
     """Write the programme highlight workbook atomically; its path."""
-    from etl.workbook import atomic_workbook
+    from etl.workbooks.formats import atomic_workbook
 
     with atomic_workbook(path) as (workbook, formats):
         workbook.set_properties({"title": f"{report.programme}: highlight report {report.period}"})
@@ -314,7 +314,7 @@ def write_highlight(report: ProgrammeReport, path: Path | str) -> Path:
 
 
 def _write_cover(workbook, formats, report: ProgrammeReport) -> None:
-    from etl.workbook import (
+    from etl.workbooks.formats import (
         add_rag_formats, add_value_format, print_setup, row_height, write_long_text, write_value,
     )
 
@@ -404,7 +404,7 @@ def _write_cover(workbook, formats, report: ProgrammeReport) -> None:
 
 
 def _write_workstream(workbook, formats, report: ProgrammeReport, ws: Workstream, name: str) -> None:
-    from etl.workbook import (
+    from etl.workbooks.formats import (
         add_rag_formats, add_value_format, print_setup, row_height, write_long_text, write_value,
     )
 

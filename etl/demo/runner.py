@@ -19,15 +19,15 @@ from typing import Callable
 
 from etl.config import Settings, load_settings
 from etl.errors import ConfigError
-from etl.periods import Period
+from etl.rules.periods import Period
 
 #: The reporting months the demo runs through, oldest first; the last is "this month".
 DEMO_PERIODS = (Period(2023, 7), Period(2023, 8), Period(2023, 9))
 DEMO_PERIOD = DEMO_PERIODS[-1]
 #: The day the demo pretends it is when it builds the month's workbooks.
 DEMO_TODAY = dt.date(2023, 10, 20)
-BUNDLED_INPUTS = Path(__file__).resolve().parent.parent / "inputs"
-BUNDLED_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+BUNDLED_INPUTS = Path(__file__).resolve().parent.parent.parent / "inputs"
+BUNDLED_EXAMPLES = Path(__file__).resolve().parent / "examples_data"
 
 
 @dataclass
@@ -52,7 +52,7 @@ def demo_inputs(inputs_dir: Path | None) -> Path:
 
 def step_templates(ctx: DemoContext, period: Period) -> None:
     """The month's prefilled templates and distribution list (previous RAGs from the demo store)."""
-    from etl.templates import prepare_templates
+    from etl.cycle.templates import prepare_templates
 
     run = prepare_templates(ctx.inputs / "portfolio.xlsx", period, ctx.settings)
     written, distribution = run.write(ctx.outputs, ctx.store_path)
@@ -71,8 +71,8 @@ def demo_returns_folder(outputs: Path, period: Period) -> Path:
 
 def step_returns(ctx: DemoContext, period: Period) -> None:
     """Partners fill in the month's templates (every scripted return in `examples/returns/*.json`)."""
-    from etl.partner import fill_period
-    from etl.portfolio import deadline
+    from etl.demo.partner import fill_period
+    from etl.cycle.portfolio import deadline
 
     folder = demo_returns_folder(ctx.outputs, period)
     filled = fill_period(ctx.inputs / "portfolio.xlsx", period, ctx.settings, BUNDLED_EXAMPLES / "returns",
@@ -84,11 +84,11 @@ def step_returns(ctx: DemoContext, period: Period) -> None:
 
 def step_ingest(ctx: DemoContext, period: Period) -> None:
     """Ingest the month's returns into the demo store; the validation report lists what was rejected."""
-    from etl.ingest import ingest_folder
-    from etl.periods import MISSING
-    from etl.portfolio import load_portfolio
-    from etl.status import period_status
-    from etl.store import Store
+    from etl.cycle.ingest import ingest_folder
+    from etl.rules.periods import MISSING
+    from etl.cycle.portfolio import load_portfolio
+    from etl.cycle.status import period_status
+    from etl.store.db import Store
 
     portfolio = load_portfolio(ctx.inputs / "portfolio.xlsx", ctx.settings)
     with Store(ctx.store_path) as store:
@@ -116,7 +116,7 @@ def step_highlight(ctx: DemoContext) -> None:
     Built from the returns in the demo store; a workstream whose return is not there is
     shown as Missing (the report is still written).
     """
-    from etl.highlight import build_highlight
+    from etl.cycle.highlight import build_highlight
 
     overview = BUNDLED_EXAMPLES / "improvement_plan_overview.md"
     path, report = build_highlight(
@@ -131,7 +131,7 @@ def step_highlight(ctx: DemoContext) -> None:
 
 def step_closedown(ctx: DemoContext) -> None:
     """The close-down tracker of the Improvement Plan's phase 2 actions (seed 002), dated DEMO_TODAY."""
-    from etl.closedown import build_closedown
+    from etl.cycle.closedown import build_closedown
 
     source = ctx.inputs / "closedown.xlsx"
     if not source.exists():
@@ -148,7 +148,7 @@ DEMO_PROGRAMME_PERIOD = Period(2023, 8)
 
 def step_scorecard(ctx: DemoContext) -> None:
     """The corporate performance report for the demo month, from the example KPIs and the store."""
-    from etl.scorecard import build_scorecard
+    from etl.cycle.scorecard import build_scorecard
 
     kpis = ctx.inputs / "kpis.xlsx"
     if not kpis.exists():
@@ -164,9 +164,9 @@ def step_scorecard(ctx: DemoContext) -> None:
 
 def step_emails(ctx: DemoContext) -> None:
     """The month's emails as .eml drafts: templates out, reminders as of DEMO_TODAY, feedback on rejected returns."""
-    from etl.distribute import deliver, plan_chase, plan_feedback, plan_send
-    from etl.mailer import EmlFolder
-    from etl.store import Store
+    from etl.mail.distribute import deliver, plan_chase, plan_feedback, plan_send
+    from etl.mail.mailer import EmlFolder
+    from etl.store.db import Store
 
     portfolio = ctx.inputs / "portfolio.xlsx"
     folder = ctx.outputs / "demo" / "emails"
@@ -189,10 +189,10 @@ def step_register(ctx: DemoContext) -> None:
     Built oldest first, so each register can list the projects added or closed since the
     one before; each is as at the end of the month after its period (the last as at DEMO_TODAY).
     """
-    from etl.portfolio import load_portfolio
-    from etl.register import build_register, register_path
-    from etl.register_workbook import write_register
-    from etl.store import Store
+    from etl.cycle.portfolio import load_portfolio
+    from etl.cycle.register import build_register, register_path
+    from etl.workbooks.register import write_register
+    from etl.store.db import Store
 
     portfolio = load_portfolio(ctx.inputs / "portfolio.xlsx", ctx.settings)
     with Store(ctx.store_path) as store:

@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from etl.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
-from etl.rag import RAG_SCALE
-from etl.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
-from etl.workbook import (
+from etl.rules.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
+from etl.rules.rag import RAG_SCALE
+from etl.cycle.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
+from etl.workbooks.formats import (
     LAST_ROW, Column, Formats, add_flag_formats, add_rag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
     rag_trend_chart, write_table, write_value,
 )

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl import periods, values
+from etl.rules import periods
+from etl.rules import values
 from etl.config import Settings
 from etl.errors import PortfolioError, Problem
-from etl.tables import read_table, validate_table
+from etl.contracts.tables import read_table, validate_table
 from schemas.checks import canonical_choice
 from schemas.portfolio import HEADERS, build_schema, messages
 
@@ -134,7 +135,7 @@ def write_portfolio(records: list[dict[str, object]], path: Path | str, created:
     Values are written as given (numbers as numbers, dates as dates, text as text), so a
     test or the example builder can also write the mistakes an officer might type.
     """
-    from etl.workbook import Column, write_list_workbook
+    from etl.workbooks.formats import Column, write_list_workbook
 
     columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in HEADERS]
     return write_list_workbook(path, SHEET, columns, records, "Project portfolio", created)

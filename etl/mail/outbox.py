@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from etl.compose import Draft
-from etl.store import Store, now_iso
+from etl.mail.compose import Draft
+from etl.store.db import Store, now_iso
 
 SENT, FAILED, DRAFT = "sent", "failed", "draft"
 

@@ -20,11 +20,11 @@ from typing import Callable, Sequence
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from etl import rag
+from etl.rules import rag
 from etl.config import Settings
-from etl.periods import Period
-from etl.scorecard import ComplexProject, ScoredKpi
-from etl.workbook import (
+from etl.rules.periods import Period
+from etl.cycle.scorecard import ComplexProject, ScoredKpi
+from etl.workbooks.formats import (
     Formats, add_kpi_rating_formats, add_rag_formats, add_trend_sparklines, atomic_workbook, figure_format,
     print_setup, tallest_row, write_value,
 )
