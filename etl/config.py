@@ -27,6 +27,14 @@ DEFAULT_DISTRICTS = (
 )
 AREA_WIDE = "Area-wide"
 SETTINGS_FILE = "pmo.toml"
+#: Fields the public dashboard publishes beyond those it is built on (see
+#: `etl.cycle.dashboard.FIELDS`): none names an individual, holds an e-mail address, a
+#: sponsor's comment or a risk. An office lists its own in `dashboard_public_fields`.
+DASHBOARD_PUBLIC_FIELDS = (
+    "programme", "delivery_organisation", "project_description", "project_outcomes",
+    "agreed_completion_date", "forecast_completion_date", "next_key_milestone",
+    "next_key_milestone_date", "progress_summary", "rag_history",
+)
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,10 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # The public dashboard: the district boundaries it maps (a GeoJSON file; relative to the
+    # inputs folder; blank: the six districts bundled with pmo) and the fields it publishes.
+    dashboard_boundaries: str = ""
+    dashboard_public_fields: tuple[str, ...] = DASHBOARD_PUBLIC_FIELDS
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -66,10 +78,11 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if "districts" in data:
-        if not isinstance(data["districts"], list) or not all(isinstance(d, str) for d in data["districts"]):
-            raise ConfigError(f"{path}: 'districts' must be a list of names")
-        data["districts"] = tuple(d.strip() for d in data["districts"])
+    for key in ("districts", "dashboard_public_fields"):
+        if key in data:
+            if not isinstance(data[key], list) or not all(isinstance(d, str) for d in data[key]):
+                raise ConfigError(f"{path}: '{key}' must be a list of names")
+            data[key] = tuple(d.strip() for d in data[key])
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:

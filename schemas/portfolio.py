@@ -40,7 +40,11 @@ HEADERS: dict[str, str] = {
     "Most Complex": "most_complex",
     "Latitude": "latitude",
     "Longitude": "longitude",
+    # Optional (issue 13): "no" keeps a commercially sensitive project off the public dashboard.
+    "Publish": "publish",
 }
+#: Headers a portfolio may leave out (the value is then blank).
+OPTIONAL: tuple[str, ...] = ("Publish",)
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 
@@ -127,6 +131,7 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
         internal_representative_email=column(email),
         agreed_completion_date=column(element(parses(values.parse_date), "date")),
         most_complex=column(element(parses(values.parse_yes_no), "yes_no")),
+        publish=column(element(parses(values.parse_yes_no), "yes_no")),
         latitude=column(number, element(_in_range(-90, 90), "latitude_range")),
         longitude=column(number, element(_in_range(-180, 180), "longitude_range")),
     )
