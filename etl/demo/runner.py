@@ -208,6 +208,17 @@ def step_register(ctx: DemoContext) -> None:
             ctx.files.append(path)
 
 
+def step_dashboard(ctx: DemoContext) -> None:
+    """The public Performance Dashboard for the demo month: a static site with a map and a page per project."""
+    from etl.cycle.dashboard import make_dashboard
+
+    index, dashboard = make_dashboard(ctx.inputs / "portfolio.xlsx", ctx.store_path, ctx.outputs, DEMO_PERIOD,
+                                      DEMO_TODAY, ctx.settings, inputs=ctx.inputs)
+    ctx.say(f"   {DEMO_PERIOD}: {len(dashboard.projects)} projects, {len(dashboard.positions)} on the map, "
+            f"{len(dashboard.unmapped)} listed but not mapped → {index}")
+    ctx.files.append(index)
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Each month: prefilled templates, partners' returns, ingest and validation report", step_monthly_cycle),
@@ -216,6 +227,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),
+    ("The public Performance Dashboard", step_dashboard),
 ]
 
 
