@@ -26,8 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
-from bench_register import AS_OF, PERIOD, build_store  # noqa: E402
-from bench_templates import build_portfolio  # noqa: E402
+from bench_register import AS_OF, PERIOD, build_case  # noqa: E402
 from etl.config import Settings  # noqa: E402
 from etl.cycle.dashboard import make_dashboard  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
@@ -91,11 +90,7 @@ def main() -> None:
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
-        start = time.perf_counter()
-        portfolio = build_portfolio(args.projects, tmp_path / "portfolio.xlsx")
-        db = tmp_path / "pmo.db"
-        count = build_store(portfolio, db)
-        setup = time.perf_counter() - start
+        portfolio, db, count, setup = build_case(args.projects, tmp_path)
         timings, cpu, phases = [], [], []
         for round_number in range(args.rounds):
             start, start_cpu = time.perf_counter(), time.process_time()

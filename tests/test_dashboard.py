@@ -196,3 +196,11 @@ def test_a_rebuild_replaces_the_whole_site(tmp_path):
     assert result.exit_code == 0
     assert not (folder / "projects" / "OLD-99.html").exists()
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+
+
+def test_page_names_are_safe_and_unique():
+    from etl.publish.site import page_names
+
+    assert page_names(["CPCA-001", "A/B 7", "A_B_7", "../x", "a_b_7"]) == {
+        "CPCA-001": "CPCA-001.html", "A/B 7": "A_B_7.html", "A_B_7": "A_B_7-2.html", "../x": "x.html",
+        "a_b_7": "a_b_7-3.html"}
