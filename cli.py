@@ -394,7 +394,8 @@ def dashboard(period, db, inputs, outputs, portfolio, as_of) -> None:
     if built.returns_received == 0:
         click.echo(f"No returns received for {period}: the dashboard says so.")
     if built.unmapped:
-        click.secho(f"{len(built.unmapped)} projects listed but not mapped:", fg="yellow")
+        noun = "project" if len(built.unmapped) == 1 else "projects"
+        click.secho(f"{len(built.unmapped)} {noun} listed but not mapped:", fg="yellow")
         for pid, name, why in built.unmapped:
             click.echo(f"  - {pid} {name}: {why}")
     click.echo(f"Written: {path} (open it in a browser, or upload the folder as it is)")

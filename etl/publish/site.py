@@ -181,7 +181,7 @@ def _browser_data(dashboard: Dashboard, pages: dict[str, str], project: _Project
     for p in dashboard.projects:
         where = dashboard.positions.get(p["project_id"])
         xy = project(*where) if where else (None, None)
-        rows.append([p["project_id"], p["project_name"], p["rag"], p["direction"], p["return_status"], p["district"],
+        rows.append([p["project_id"], p["project_name"], p["rag"], p["direction"], p["return_status"], p["district"] or "",
                      p["directorate"] or "", p["service"] or "", pages[p["project_id"]], *xy])
     unmapped = {pid: why for pid, _, why in dashboard.unmapped}
     return {

@@ -79,7 +79,8 @@
     var a = document.createElementNS(SVG, "a");
     a.setAttribute("href", "projects/" + p.page);
     a.setAttribute("data-page", p.page);
-    a.setAttribute("aria-label", p.name + ": RAG status " + p.rag + ", " + p.district + ". Open the project's page");
+    a.setAttribute("aria-label", p.name + ": RAG status " + p.rag + (p.district ? ", " + p.district : "") +
+      ". Open the project's page");
     var dot = document.createElementNS(SVG, "circle");
     dot.setAttribute("cx", p.x);
     dot.setAttribute("cy", p.y);
