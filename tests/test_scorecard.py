@@ -13,7 +13,8 @@ from conftest import EXAMPLE_PORTFOLIO_XLSX
 from etl.errors import ConfigError
 from etl.rules.periods import Period
 from etl.cycle.portfolio import load_portfolio
-from etl.rules.rag import BASELINE, CONTEXTUAL, RED
+from etl.rules.kpi_rules import BASELINE, CONTEXTUAL
+from etl.rules.rag import RED
 from etl.cycle.scorecard import KpiError, build_scorecard, load_kpis, score_kpis, write_kpis
 from etl.workbooks.scorecard import NO_RETURN, committee_sheet_name
 from etl.store.db import Store

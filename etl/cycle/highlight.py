@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.errors import ConfigError
+from etl.rules.dates import day_month_year, stored_date_or_text
 from etl.rules.periods import CLOSED, MISSING, NOT_DUE, PAUSED, Period, is_due, reporting_window, return_status
 from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE, direction_of_travel, median_rag, normalise_rag
 
@@ -117,15 +118,7 @@ class ProgrammeReport:
         return [w for w in self.workstreams if w.missing]
 
 
-def _as_date(value: Any) -> Any:
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value[:10])
-        except ValueError:
-            return value
-    if isinstance(value, dt.datetime):
-        return value.date()
-    return value
+_as_date = stored_date_or_text
 
 
 def _rag_or_none(value: Any) -> str | None:
@@ -296,8 +289,7 @@ def _window_text(start: Any, end: Any) -> str:
     return ""
 
 
-def _long_date(day: dt.date) -> str:
-    return f"{day.day} {day:%B %Y}"
+_long_date = day_month_year
 
 
 def write_highlight(report: ProgrammeReport, path: Path | str) -> Path:

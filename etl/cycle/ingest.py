@@ -31,6 +31,7 @@ from etl.contracts import fields as F
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
+from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import normalise_rag
 from etl.cycle.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
@@ -251,10 +252,8 @@ def _display(value: Any) -> str:
         return ""
     if isinstance(value, H.Unparsed):
         return _display(value.raw)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != dt.time(0) else value.strftime("%d/%m/%Y")
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return uk_date(value, with_time=True)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -521,7 +520,7 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
 
 
 def _uk_day(iso: str) -> str:
-    return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+    return uk_date(stored_date(iso))
 
 
 def _describe(outcome: FileOutcome, offered: OfferedFile) -> None:

@@ -25,7 +25,8 @@ from etl.config import Settings
 from etl.rules.periods import Period
 from etl.rules.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
 from etl.cycle.status import period_status
-from etl.store.db import Store, stored_date
+from etl.store.db import Store
+from etl.rules.dates import stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
 NO_RAG = "No RAG"  # breakdown column for projects with nothing to show

@@ -17,12 +17,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.rules import rag
+from etl.rules import kpi_rules, rag
 from etl.rules import values
 from etl.config import Settings
 from etl.errors import ConfigError
 from etl.rules.periods import Period
-from etl.store.db import Store, now_iso, stored_date
+from etl.store.db import Store, now_iso
+from etl.rules.dates import stored_date
 from etl.contracts.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
@@ -49,7 +50,7 @@ class Kpi:
     previous: float | None
     current: float | None
     target: float | None
-    status: str | None  # None, or one of rag.KPI_STATUSES
+    status: str | None  # None, or one of kpi_rules.KPI_STATUSES
     committee: str | None
     percent: bool = False  # figures are percentages (typed as `62.6%` or formatted as %)
 
@@ -76,7 +77,7 @@ class ScoredKpi:
     def change(self) -> float | None:
         if self.kpi.current is None or self.previous is None:
             return None
-        return float(rag.exact(self.kpi.current) - rag.exact(self.previous))
+        return float(kpi_rules.exact(self.kpi.current) - kpi_rules.exact(self.previous))
 
     @property
     def is_red(self) -> bool:
@@ -125,7 +126,7 @@ def _figure(value: object) -> float | None:
     """A figure as the float nearest the decimal it shows to 12 significant digits, so a
     figure Excel computed (0.1 + 0.2) is taken as the 0.3 on screen."""
     number = values.parse_number(value)
-    return None if number is None else float(rag.exact(number))
+    return None if number is None else float(kpi_rules.exact(number))
 
 
 def load_kpis(path: Path | str) -> list[Kpi]:
@@ -149,7 +150,7 @@ def load_kpis(path: Path | str) -> list[Kpi]:
                 row=int(number),
                 **text,
                 latest_data=_latest_data_text(record["latest_data"]),
-                direction=rag.normalise_direction(record["direction"]),
+                direction=kpi_rules.normalise_direction(record["direction"]),
                 previous=_figure(record["previous"]),
                 current=_figure(record["current"]),
                 target=_figure(record["target"]),
@@ -241,10 +242,10 @@ def score_kpi(kpi: Kpi, period: Period | str, earlier: list[tuple[str, float | N
         recorded = [(p, v) for p, v in earlier if v is not None]
         if recorded:
             previous_period, previous = recorded[-1]
-    rag_direction, rag_target = rag.kpi_ratings(kpi.current, previous, kpi.target, kpi.direction, kpi.status)
+    rag_direction, rag_target = kpi_rules.kpi_ratings(kpi.current, previous, kpi.target, kpi.direction, kpi.status)
     history = tuple(earlier) + ((str(period), kpi.current),) if earlier else ()
     return ScoredKpi(
-        kpi, previous, previous_period, rag.kpi_direction_of_travel(kpi.current, previous),
+        kpi, previous, previous_period, kpi_rules.kpi_direction_of_travel(kpi.current, previous),
         rag_direction, rag_target, history,
     )
 

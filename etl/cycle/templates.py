@@ -27,7 +27,9 @@ from typing import Any, Iterable
 from etl.contracts import fields as F
 from etl.config import Settings
 from etl.files import atomic_path
-from etl.rules.periods import FULL, Period, long_date
+from etl.rules.dates import EARLIEST_DATE, LATEST_DATE
+from etl.rules.periods import FULL, Period
+from etl.rules.dates import long_date
 from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE
 from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
@@ -47,7 +49,7 @@ _BIG_TEXT_HEIGHT = {
 _TABLE_ROW_HEIGHT = 30
 _ROW_HEIGHT = 18
 _VALUE_CHARS = 52  # characters that fit on one line of the value column (C:D)
-_DATE_MIN, _DATE_MAX = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+_DATE_MIN, _DATE_MAX = EARLIEST_DATE, LATEST_DATE
 
 
 def templates_folder(outputs: Path | str, period: Period | str) -> Path:

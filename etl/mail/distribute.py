@@ -33,7 +33,8 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.mail.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
 from etl.mail.outbox import FAILED, SENT, messages, record_message
-from etl.rules.periods import Period, long_date
+from etl.rules.periods import Period
+from etl.rules.dates import long_date
 from etl.store.db import ACCEPTED, REJECTED, Store, sha256_of
 from etl.cycle.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
 from etl.rules.values import clean_text, is_email, parse_date

@@ -23,7 +23,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from etl.files import atomic_path
-from etl.rules.rag import KPI_RAG_SCALE, RAG_SCALE
+from etl.rules.kpi_rules import KPI_RAG_SCALE
+from etl.rules.rag import RAG_SCALE
 
 FONT = "Arial"
 NAVY = "#1F3864"
