@@ -390,18 +390,16 @@ def ingest_folder(
     store: Store,
     portfolio: pd.DataFrame,
     settings: Settings,
-    outputs: Path,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest every return in `folder` (and below) for `period`; write the validation report.
+    """Ingest every return in `folder` (and below) for `period` into the store.
 
     `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """
     from etl.cycle.portfolio import reporting_plan
-    from etl.workbooks.validation_report import write_validation_report
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -479,7 +477,6 @@ def ingest_folder(
         copy.project_id = first.project_id
         copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
                                  file=copy.name, severity="warning")]
-    result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
     return result
 
 

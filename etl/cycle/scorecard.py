@@ -19,7 +19,6 @@ import pandas as pd
 
 from etl.rules import kpi_rules, rag
 from etl.rules import values
-from etl.config import Settings
 from etl.errors import ConfigError
 from etl.rules.periods import Period
 from etl.store.db import Store, now_iso
@@ -162,44 +161,6 @@ def load_kpis(path: Path | str) -> list[Kpi]:
     return kpis
 
 
-_KPI_WIDTHS = {"Metric": ("wrap", 46), "Scorecard Perspective": ("wrap", 22), "Strategic Objective": ("wrap", 22),
-               "Indicator of Progress": ("wrap", 22), "Committee": ("wrap", 20)}
-
-
-def write_kpis(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
-    """Write a KPI sheet (sheet `KPIs`) from rows keyed by the contract headers.
-
-    A figure given as text that reads as a number is written as Excel would store it if
-    typed: a number, formatted as a percentage when it was typed with `%`. Anything else is
-    written as given, so a test can also write the mistakes an officer might type.
-    """
-    from schemas.kpi import FIGURES, HEADERS, SHEET
-    from etl.workbooks.formats import Column, figure_format, write_list_workbook
-
-    figure_headers = [h for h, f in HEADERS.items() if f in FIGURES]
-    columns = [Column(h, h, *_KPI_WIDTHS.get(h, ("text", 14))) for h in HEADERS]
-    typed: list[dict[str, object]] = []
-    percent_cells: list[tuple[int, int, float]] = []
-    for number, record in enumerate(records, start=1):
-        row = dict(record)
-        for header in figure_headers:
-            value = row.get(header)
-            if isinstance(value, str):
-                try:
-                    parsed = values.parse_number(value)
-                except ValueError:
-                    continue
-                row[header] = parsed
-                if parsed is not None and value.strip().endswith("%"):
-                    percent_cells.append((number, list(HEADERS).index(header), parsed))
-        typed.append(row)
-    def percent_figures(ws, formats) -> None:
-        for row, col, value in percent_cells:
-            ws.write_number(row, col, value, formats[figure_format(2, percent=True)])
-
-    return write_list_workbook(path, SHEET, columns, typed, "Corporate KPIs", created, finish=percent_figures)
-
-
 # ----------------------------------------------------------------------------- history
 
 
@@ -333,31 +294,3 @@ class ScorecardRun:
             key = s.rag_direction or "Not rated"
             counts[key] = counts.get(key, 0) + 1
         return counts
-
-
-def build_scorecard(
-    kpis_path: Path | str,
-    period: Period,
-    store_path: Path | str,
-    portfolio_path: Path | str,
-    outputs: Path | str,
-    settings: Settings | None = None,
-) -> ScorecardRun:
-    """Load and rate the KPIs, write the corporate performance report, record the values.
-
-    The workbook is written first (atomically); the period's values go into the store only
-    once it is in place, so a failed run changes neither.
-    """
-    from etl.cycle.portfolio import load_portfolio
-    from etl.workbooks.scorecard import write_report
-
-    settings = settings or Settings()
-    kpis = load_kpis(kpis_path)
-    portfolio = load_portfolio(portfolio_path, settings)
-    path = Path(outputs) / str(period) / REPORT_NAME.format(period=period)
-    with Store(store_path) as store:
-        scored = score_kpis(kpis, period, kpi_history(store, period))
-        projects = most_complex_projects(store, portfolio, period)
-        write_report(path, period, scored, projects, settings)
-        record_kpi_values(store, period, scored)
-    return ScorecardRun(path, period, scored, projects)

@@ -22,7 +22,7 @@ import hashlib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from etl.contracts import fields as F
 from etl.rules import periods
@@ -38,6 +38,9 @@ from etl.rules.dates import long_date
 from etl.store.db import ACCEPTED, REJECTED, Store, sha256_of
 from etl.cycle.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
 from etl.rules.values import clean_text, is_email, parse_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEND, CHASE, FEEDBACK = "send", "chase", "feedback"
 
@@ -186,13 +189,12 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
 # ------------------------------------------------------------------ chase
 
 
-def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: dt.date, settings: Settings,
+def plan_chase(portfolio: pd.DataFrame, store: Store, period: Period, as_of: dt.date, settings: Settings,
                inputs: Path | str | None, outputs: Path | str) -> MailPlan:
     """A reminder to every project whose return is Missing after its due date on `as_of`."""
-    from etl.cycle.portfolio import load_portfolio
     from etl.cycle.status import period_status
 
-    status = period_status(load_portfolio(portfolio_path, settings), store, period, as_of, settings)
+    status = period_status(portfolio, store, period, as_of, settings)
     late = status[(status["status"] == periods.MISSING) & (status["days_overdue"] > 0)]
     escalation = clean_text(settings.chase_escalation_email)
     template = load_mail_template(inputs, CHASE)
@@ -311,12 +313,11 @@ def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
         return None, f"{path} is no longer there"
 
 
-def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, settings: Settings,
+def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, settings: Settings,
                   inputs: Path | str | None) -> MailPlan:
     """The problems in each project's rejected return, to its project manager, file attached back."""
-    from etl.cycle.portfolio import deadline, load_portfolio
+    from etl.cycle.portfolio import deadline
 
-    portfolio = load_portfolio(portfolio_path, settings)
     due_on = deadline(period, settings)
     due, unknown = files_needing_feedback(store, period)
     template = load_mail_template(inputs, FEEDBACK)
