@@ -26,7 +26,7 @@ from helpers_returns import (
 )
 from schemas.highlight import Unparsed
 
-PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity"]
+PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code"]
 FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256"]
 
 
@@ -351,7 +351,8 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     ({"photos/site.jpg": b"\xff\xd8\xff"}, "zip file, but not an Excel workbook"),
 ])
 def test_reader_refuses_other_packages_before_parsing(parts, fragment):
-    from etl.cycle.reader import ReturnUnreadable, read_return
+    from etl.cycle.reader import read_return
+    from etl.errors import ReturnUnreadable
 
     with pytest.raises(ReturnUnreadable) as caught:
         read_return(Path("return.xlsx"), _zip(parts))

@@ -17,7 +17,8 @@ from etl.rules.periods import Period
 from etl.cycle.portfolio import load_portfolio
 from etl.rules.kpi_rules import BASELINE, CONTEXTUAL
 from etl.rules.rag import RED
-from etl.cycle.scorecard import KpiError, load_kpis, score_kpis
+from etl.cycle.scorecard import load_kpis, score_kpis
+from etl.errors import KpiError
 from etl.workbooks.inputs import write_kpis
 from etl.workbooks.scorecard import NO_RETURN, committee_sheet_name
 from etl.store.db import Store

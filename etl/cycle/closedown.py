@@ -14,16 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.errors import ConfigError
+from etl.errors import ClosedownError
 from schemas.closedown import DESTINATIONS, HEADERS, OPTIONAL, canonical_destination
 
 SHEET = "Actions"
 TRACKER_SHEET = "Close-down"
 SUMMARY_SHEET = "Summary"
-
-
-class ClosedownError(ConfigError):
-    """The actions cannot be used; `problems` lists every row and cell at fault (exit 2)."""
 
 
 @dataclass(frozen=True)

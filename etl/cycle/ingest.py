@@ -33,7 +33,8 @@ from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import normalise_rag
-from etl.cycle.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.cycle.reader import FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
+from etl.errors import ReturnUnreadable
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -261,9 +262,12 @@ def _display(value: Any) -> str:
 
 def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell: Any, file: str,
              table_row: bool) -> Problem:
-    fix = H.fix_for_kind(H.KINDS.get(column, "")) if check == "unreadable" else rule.fix(label, value)
+    kind = H.KINDS.get(column, "")
+    fix = H.fix_for_kind(kind) if check == "unreadable" else rule.fix(label, value)
+    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…).
+    code = f"not_a_{kind or 'value'}" if check == "unreadable" else check
     return Problem(
-        rule.message(label, value), file=file, field=label, sheet=cell.sheet if cell else "",
+        rule.message(label, value), file=file, code=code, field=label, sheet=cell.sheet if cell else "",
         row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
         value=_display(cell.value if cell else value), fix=fix,
     )
@@ -419,7 +423,7 @@ def ingest_folder(
         outcome = FileOutcome(path, name)
         if skip_reason is not None:
             outcome.outcome = OUTCOME_SKIPPED
-            outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, severity="warning")]
+            outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, code="skipped", severity="warning")]
             if path.is_file() and not path.is_symlink():
                 offered = _offered(path, period, None)
                 _describe(outcome, offered)
@@ -438,7 +442,8 @@ def ingest_folder(
                 outcome.project_id = earlier["project_id"]
                 outcome.problems = [Problem(
                     f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
-                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, severity="warning")]
+                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, code="duplicate",
+                    severity="warning")]
             else:
                 copies.append((outcome, first_of[offered.sha256]))
             result._add(outcome)
@@ -476,7 +481,7 @@ def ingest_folder(
         # Said once the first file's fate is known.
         copy.project_id = first.project_id
         copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
-                                 file=copy.name, severity="warning")]
+                                 file=copy.name, code="duplicate", severity="warning")]
     return result
 
 
@@ -495,7 +500,7 @@ def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawRe
     except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
         # One odd file must not stop the batch: reject it, saying what failed.
         outcome.problems = [Problem(
-            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name,
+            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name, code="unreadable",
             fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
         return None
     outcome.project_id = raw.project_id
@@ -509,7 +514,8 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
     if later is not None:
         outcome.problems.append(Problem(
             f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-            "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
+            "already on record, so this one is kept as superseded by it.", file=outcome.name, code="later_return_stands",
+            severity="warning"))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
     outcome.return_id = stored.return_id
@@ -536,7 +542,7 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     cell = raw.fields.get("project_id")
     return [Problem(
         f"{project} is not due to report for {period} ({why}); the return was accepted anyway.",
-        file=outcome.name, field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
+        file=outcome.name, code="not_due", field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=project, severity="warning",
         fix="Nothing to do, unless the project's stage or frequency on the portfolio is out of date.",
     )]
@@ -550,7 +556,7 @@ def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any],
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(
         f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
-        "finished, or is the forecast out of date?", file=outcome.name,
+        "finished, or is the forecast out of date?", file=outcome.name, code="forecast_before_period",
         field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",
         fix="If the project has finished, tell the Programme Office so it can be closed; otherwise update the forecast.",

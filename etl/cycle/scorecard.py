@@ -19,7 +19,7 @@ import pandas as pd
 
 from etl.rules import kpi_rules, rag
 from etl.rules import values
-from etl.errors import ConfigError
+from etl.errors import KpiError
 from etl.rules.periods import Period
 from etl.store.db import Store, now_iso
 from etl.rules.dates import stored_date
@@ -27,10 +27,6 @@ from etl.contracts.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
 REPORT_NAME = "corporate_performance_report_{period}.xlsx"
-
-
-class KpiError(ConfigError):
-    """The KPI sheet cannot be used; `problems` lists every row, column and cell at fault."""
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ from etl.mail.compose import (
 )
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
-from etl.mail.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
+from etl.mail.mailer import DryRun, EmlFolder, SmtpConfig, SmtpServer, Transport
+from etl.errors import MessageFailed
 from etl.mail.outbox import FAILED, SENT, messages, record_message
 from etl.rules.periods import Period
 from etl.rules.dates import long_date
