@@ -150,7 +150,7 @@ def test_rejected_return_names_every_cell_and_the_rest_of_the_batch_goes_on(work
         assert logged[bad.name]["outcome"] == "rejected"
         assert logged[bad.name]["return_id"] is None
         first = logged[bad.name]["problems"][0]
-        assert set(first) == {"message", "file", "field", "sheet", "row", "cell", "value", "fix", "severity"}
+        assert set(first) == {"message", "file", "field", "sheet", "row", "cell", "value", "fix", "severity", "code"}
         assert {p["cell"] for p in logged[bad.name]["problems"]} == {p["Cell"] for p in problems}
     assert bad.exists()
 
