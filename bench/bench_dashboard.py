@@ -28,7 +28,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench"), str(ROOT / "tests")]
 
 from bench_register import AS_OF, PERIOD, build_case  # noqa: E402
 from etl.config import Settings  # noqa: E402
-from etl.cycle.dashboard import make_dashboard  # noqa: E402
+from etl.office import Office  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
 # Time from a change to the frame that shows it: the script's render, then two animation frames.
@@ -64,9 +64,9 @@ def browser_figures(index: Path) -> dict[str, float]:
 
 def _phases(portfolio: Path, db: Path, out: Path) -> tuple[float, float, float]:
     """The same work step by step: (load the portfolio, build the dashboard, write the site) in seconds."""
+    from etl.cycle.boundaries import boundaries_path, load_boundaries
     from etl.cycle.dashboard import build_dashboard
     from etl.cycle.portfolio import load_portfolio
-    from etl.publish.boundaries import boundaries_path, load_boundaries
     from etl.publish.site import write_dashboard
     from etl.store.db import Store
 
@@ -94,7 +94,8 @@ def main() -> None:
         timings, cpu, phases = [], [], []
         for round_number in range(args.rounds):
             start, start_cpu = time.perf_counter(), time.process_time()
-            index, dashboard = make_dashboard(portfolio, db, tmp_path / "out", PERIOD, AS_OF, Settings())
+            office = Office(outputs=tmp_path / "out", db=db, portfolio_path=portfolio, settings=Settings())
+            index, dashboard = office.dashboard(PERIOD, AS_OF)
             timings.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
             phases.append(_phases(portfolio, db, tmp_path / "phases"))

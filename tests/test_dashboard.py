@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 import cli
 from etl.config import Settings
-from etl.publish.boundaries import boundaries_path, load_boundaries
+from etl.cycle.boundaries import boundaries_path, load_boundaries
 from helpers_dashboard import AS_OF, HIDDEN_ID, HIDDEN_NAME, SECRETS, build_dashboard_case
 from helpers_register import PERIOD
 

@@ -21,11 +21,12 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    from etl.cycle.dashboard import make_dashboard
+    from etl.office import Office
 
     tmp = tmp_path_factory.mktemp("browser")
     portfolio, db = build_dashboard_case(tmp / "case")
-    index, _ = make_dashboard(portfolio, db, tmp / "outputs", PERIOD, AS_OF)
+    office = Office(inputs=tmp / "inputs", outputs=tmp / "outputs", db=db, portfolio_path=portfolio)
+    index, _ = office.dashboard(PERIOD, AS_OF)
     return index.parent
 
 

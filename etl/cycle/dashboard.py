@@ -8,7 +8,7 @@ and only the fields named in the office's `dashboard_public_fields` go out besid
 the dashboard is built on (`FIELDS`, `always`). E-mail addresses typed into a published
 text are replaced by a note. Where each project sits on the map is decided here too: a
 project with no coordinates, or coordinates outside every district, is listed and not
-mapped. Laying the site out is `etl.publish.site`'s job.
+mapped. Laying the site out is `etl.publish.site`'s job; `Office.dashboard` does both.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from etl.rules import periods
 from etl.rules.periods import Period
 from etl.rules.rag import DOWN, SAME, UP
 from etl.store.db import Store
-from etl.publish.boundaries import Boundaries
+from etl.cycle.boundaries import Boundaries
 
 HISTORY_PERIODS = 12
 DIRECTION_WORDS = {UP: "Improving", SAME: "No change", DOWN: "Worsening"}
@@ -227,32 +227,3 @@ def _place(projects: list[dict[str, Any]], boundaries: Boundaries) -> tuple[dict
 def dashboard_folder(outputs: Path | str, period: Period) -> Path:
     """`outputs/<YYYY-MM>/dashboard/`."""
     return Path(outputs) / str(period) / "dashboard"
-
-
-def make_dashboard(
-    portfolio_path: Path | str,
-    db_path: Path | str,
-    outputs: Path | str,
-    period: Period,
-    as_of: dt.date,
-    settings: Settings | None = None,
-    inputs: Path | str | None = None,
-) -> tuple[Path, Dashboard]:
-    """Load the portfolio and the boundaries, build the dashboard from the store, write the site.
-
-    The site replaces any earlier one for the period only once it is complete.
-    """
-    from etl.cycle.portfolio import load_portfolio
-    from etl.publish.boundaries import boundaries_path, load_boundaries
-    from etl.publish.site import write_dashboard
-
-    settings = settings or Settings()
-    if not Path(db_path).exists():  # opening it would make an empty store
-        raise ConfigError(f"{db_path}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
-    public_fields(settings)  # a typo in the settings is reported before any work
-    boundaries = load_boundaries(boundaries_path(settings, inputs), settings)
-    portfolio = load_portfolio(portfolio_path, settings)
-    with Store(db_path) as store:
-        dashboard = build_dashboard(portfolio, store, period, as_of, boundaries, settings)
-    return write_dashboard(dashboard, dashboard_folder(outputs, period)), dashboard
-

@@ -29,7 +29,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from etl.config import AREA_WIDE
 from etl.cycle.dashboard import NO_RAG, Dashboard
-from etl.publish.boundaries import Boundaries
+from etl.cycle.boundaries import Boundaries
+from etl.rules.dates import day_month_year
 from etl.rules.rag import RAG_SCALE
 
 MAP_WIDTH = 640
@@ -46,8 +47,8 @@ def rag_class(rag: str | None) -> str:
 
 
 def long_date(day: dt.date | None) -> str:
-    """`31 March 2025` (a UK date in words, unambiguous to any reader)."""
-    return f"{day.day} {day:%B %Y}" if day else ""
+    """`31 March 2025` (a UK date in words, unambiguous to any reader); blank for none."""
+    return day_month_year(day) if day else ""
 
 
 def _environment() -> Environment:

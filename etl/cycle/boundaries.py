@@ -91,7 +91,7 @@ def boundaries_path(settings: Settings, inputs: Path | str | None = None) -> Pat
     if settings.dashboard_boundaries:
         path = Path(settings.dashboard_boundaries).expanduser()
         return path if path.is_absolute() or inputs is None else Path(inputs) / path
-    return Path(str(resources.files("etl.publish") / "data" / BUNDLED_BOUNDARIES))
+    return Path(str(resources.files("etl.cycle") / "data" / BUNDLED_BOUNDARIES))
 
 
 def load_boundaries(path: Path | str, settings: Settings | None = None) -> Boundaries:
