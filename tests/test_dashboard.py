@@ -204,3 +204,14 @@ def test_page_names_are_safe_and_unique():
     assert page_names(["CPCA-001", "A/B 7", "A_B_7", "../x", "a_b_7"]) == {
         "CPCA-001": "CPCA-001.html", "A/B 7": "A_B_7.html", "A_B_7": "A_B_7-2.html", "../x": "x.html",
         "a_b_7": "a_b_7-3.html"}
+
+
+def test_the_overview_counts_are_in_the_page_before_any_script_runs(site):
+    _, folder = site
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    counts = dict(re.findall(r'data-count="[a-z]+" data-key="([^"]+)">(\d+)<', index))
+    # R-08 is closed and keeps its last RAG (Green); R-06, R-07 and R-09 have none.
+    assert counts == {"Green": "2", "Green/Amber": "1", "Amber": "1", "Amber/Red": "1", "Red": "1", "No RAG": "3",
+                      "Improving": "0", "No change": "1", "Worsening": "1", "Not known": "7",
+                      "Due": "6", "Received": "5"}
+    assert "Showing all 9 projects." in index

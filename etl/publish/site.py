@@ -195,15 +195,23 @@ def _browser_data(dashboard: Dashboard, pages: dict[str, str], project: _Project
     }
 
 
-def _overview_counts(dashboard: Dashboard) -> dict[str, Any]:
-    """The unfiltered counts, written into the page (what shows before the script runs, or without it)."""
+def _charts(dashboard: Dashboard) -> list[dict[str, Any]]:
+    """The overview's charts with their unfiltered counts, written into the page (what shows
+    before the script runs, or without it): (key, count, bar colour class) per row."""
     rag = {r: 0 for r in RAG_ORDER}
     direction = {d: 0 for d in DIRECTIONS}
     for p in dashboard.projects:
         rag[p["rag"]] += 1
         direction[p["direction"]] += 1
-    return {"rag": rag, "direction": direction, "received": dashboard.returns_received, "due": dashboard.returns_due,
-            "total": len(dashboard.projects)}
+    return [
+        {"caption": "Projects by RAG status", "heading": "RAG status", "unit": "Projects", "kind": "rag",
+         "rows": [(r, n, rag_class(r)) for r, n in rag.items()]},
+        {"caption": "Projects by direction of travel", "heading": "Direction of travel", "unit": "Projects",
+         "kind": "direction", "rows": [(d, n, "bar-plain") for d, n in direction.items()]},
+        {"caption": f"Highlight reports for {dashboard.period.label}", "heading": "Reports", "unit": "Number",
+         "kind": "returns", "rows": [("Due", dashboard.returns_due, "bar-plain"),
+                                     ("Received", dashboard.returns_received, "bar-received")]},
+    ]
 
 
 def _write_pages(dashboard: Dashboard, folder: Path) -> None:
@@ -223,7 +231,9 @@ def _write_pages(dashboard: Dashboard, folder: Path) -> None:
     index = env.get_template("index.html").render(
         **common,
         root="",
-        counts=_overview_counts(dashboard),
+        charts=_charts(dashboard),
+        total=len(dashboard.projects),
+        received=dashboard.returns_received,
         directions=DIRECTIONS,
         districts=[*[d for d in dashboard.settings.districts], AREA_WIDE],
         directorates=values("directorate"),

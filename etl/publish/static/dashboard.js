@@ -187,7 +187,7 @@
       if (p.status === "Received" || p.status === "Received late") { due++; received++; }
       else if (p.status === "Missing") due++;
     });
-    setCounts("returns", { due: due, received: received }, Math.max(due, 1));
+    setCounts("returns", { Due: due, Received: received }, Math.max(due, 1));
     mapped.forEach(function (p) {
       var visible = matches(p);
       if (visible !== p.visible) { p.point.classList.toggle("hidden", !visible); p.visible = visible; }
