@@ -196,6 +196,9 @@ def test_a_rebuild_replaces_the_whole_site(tmp_path):
     assert result.exit_code == 0
     assert not (folder / "projects" / "OLD-99.html").exists()
     assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]
+    from etl.files import umask
+
+    assert folder.stat().st_mode & 0o777 == 0o777 & ~umask()  # not private: a web server reads it
 
 
 def test_page_names_are_safe_and_unique():

@@ -30,6 +30,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from etl.config import AREA_WIDE
 from etl.cycle.dashboard import NO_RAG, Dashboard
 from etl.cycle.boundaries import Boundaries
+from etl.files import umask
 from etl.rules.dates import day_month_year
 from etl.rules.rag import RAG_SCALE
 
@@ -235,7 +236,7 @@ def _write_pages(dashboard: Dashboard, folder: Path) -> None:
         total=len(dashboard.projects),
         received=dashboard.returns_received,
         directions=DIRECTIONS,
-        districts=[*[d for d in dashboard.settings.districts], AREA_WIDE],
+        districts=[*dashboard.settings.districts, AREA_WIDE],
         directorates=values("directorate"),
         services=values("service"),
         shapes=_district_shapes(dashboard.boundaries, project),
@@ -259,9 +260,7 @@ def write_dashboard(dashboard: Dashboard, folder: Path | str) -> Path:
     folder.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".part", dir=folder.parent))
     try:
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(work, 0o777 & ~mask)  # a web server must be able to read it
+        os.chmod(work, 0o777 & ~umask())  # a web server must be able to read it (mkdtemp makes it private)
         assets = work / "assets"
         assets.mkdir()
         for name in ASSETS:
