@@ -127,6 +127,14 @@ def test_a_boundary_file_that_is_not_geojson_is_a_clear_error(tmp_path):
     assert not folder.exists()
 
 
+def test_a_missing_boundary_file_is_named(tmp_path):
+    (tmp_path / "inputs").mkdir()
+    (tmp_path / "inputs" / "pmo.toml").write_text('dashboard_boundaries = "maps/areas.geojson"\n', encoding="utf-8")
+    result, _ = run(tmp_path)
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'inputs' / 'maps' / 'areas.geojson'}: boundary file not found" in result.output
+
+
 @pytest.mark.parametrize("content, message", [
     ('{"type": "Feature"}', "expected a FeatureCollection"),
     ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"name": "Fenland"}, '

@@ -114,6 +114,9 @@ def test_filters_combine_and_are_kept_in_the_url(page, base):
     page.get_by_label("Project name").fill("cycle")
     assert names_listed(page) == ["Cycle Links"]
     assert page.locator("#showing").inner_text() == "Showing 1 of 9 projects: name contains “cycle”."
+    page.get_by_label("Red", exact=True).check()
+    assert page.locator("#list tbody").inner_text() == "No projects match these filters."
+    assert visible_points(page) == 0 and count(page, "rag", "Green") == "0"
     assert axe_violations(page) == []
     # A linked view opens filtered.
     open_index(page, base, "#district=Fenland&rag=Red")
@@ -143,6 +146,7 @@ def test_clicking_a_point_opens_the_project_and_back_keeps_the_filters(page, bas
     assert "RAG status\nGreen" in main and "Received" in main and "September update R-03" in main
     assert axe_violations(page) == []
     page.get_by_role("link", name="Back to the list of projects").click()
+    page.wait_for_url("**/index.html#directorate=Place")  # before evaluating anything in the new page
     page.wait_for_function("window.pmoTimings && window.pmoTimings.ready")
     assert page.locator("select[name=directorate]").input_value() == "Place"
     assert "Cycle Links" in names_listed(page) and "Market Towns" not in names_listed(page)

@@ -198,6 +198,11 @@
       if (selected) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
     });
     list.show(shown);
+    if (!shown.length) {
+      var none = el("td", "No projects match these filters.");
+      none.colSpan = 7;
+      list.container.appendChild(el("tr")).appendChild(none);
+    }
     areaWide.show(shown.filter(function (p) { return p.district === data.areaWide; }));
     unmapped.show(shown.filter(function (p) { return data.unmapped[p.id] !== undefined; }));
     document.getElementById("showing").textContent = describe(shown.length);
