@@ -1,0 +1,344 @@
+"""The corporate performance report as a council committee paper (Word, via python-docx).
+
+`write_paper(path, run, settings, details)` writes
+`outputs/<YYYY-MM>/corporate_performance_report_<YYYY-MM>.docx`: a cover (meeting, date,
+author), purpose, summary counts, the balanced scorecard, the Red KPI exceptions with
+their planned actions (by committee), the Most Complex projects and the changes to the
+list, Priority Activities, the Investment Fund Gateway Review and a RAG key. Every RAG
+cell is coloured AND says its rating in words, so the paper reads the same printed in
+black and white. Text from the inputs is set as text runs (Word has no formulas to fear).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+from etl.config import Settings
+from etl.cycle.corporate_plan import activities_by_directorate, rag_counts
+from etl.cycle.scorecard import (
+    NOT_RATED, ScorecardRun, ScoredKpi, actions_text, comparison_text, figure_text,
+)
+from etl.files import atomic_path
+from etl.rules import kpi_rules, rag
+from etl.rules.dates import day_month_year, uk_date
+from etl.workbooks.formats import KPI_STATUS_COLOURS, NAVY, RAG_COLOURS
+
+FONT = "Arial"
+_TABLE_FONT = Pt(8)
+_GREY = (*kpi_rules.KPI_STATUSES, NOT_RATED)
+
+
+@dataclass(frozen=True)
+class PaperDetails:
+    """The cover's details; blank ones come from the settings (meeting, author) or today (date)."""
+
+    meeting: str | None = None
+    meeting_date: dt.date | None = None
+    author: str | None = None
+
+
+# ----------------------------------------------------------------------------- low-level helpers
+
+
+def _shade(cell, fill: str) -> None:
+    shading = OxmlElement("w:shd")
+    shading.set(qn("w:val"), "clear")
+    shading.set(qn("w:color"), "auto")
+    shading.set(qn("w:fill"), fill.lstrip("#"))
+    cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _text(cell, value: object, bold: bool = False, colour: str | None = None, italic: bool = False) -> None:
+    """Put text in a cell (its first paragraph), in the table font; lines on lines of their own."""
+    paragraph = cell.paragraphs[0]
+    text = "" if value is None else str(value)
+    for number, line in enumerate(text.split("\n")):
+        run = paragraph.add_run()
+        if number:
+            run.add_break()
+        run.add_text(line)
+        run.font.size = _TABLE_FONT
+        run.bold = bold or None
+        run.italic = italic or None
+        if colour:
+            run.font.color.rgb = RGBColor.from_string(colour.lstrip("#"))
+
+
+def _rating(cell, rating: str | None) -> None:
+    """A RAG cell: the rating in words, bold, on its colour."""
+    if not rating:
+        return
+    if rating in RAG_COLOURS:
+        fill, font = RAG_COLOURS[rating]
+    elif rating in _GREY:
+        fill, font = KPI_STATUS_COLOURS
+    else:
+        fill, font = None, "#000000"
+    if fill:
+        _shade(cell, fill)
+    _text(cell, rating, bold=True, colour=font)
+
+
+def _table(doc, headers: Sequence[str], widths_cm: Sequence[float] | None = None):
+    table = doc.add_table(rows=1, cols=len(headers))
+    table.style = "Table Grid"
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for cell, header in zip(table.rows[0].cells, headers):
+        _shade(cell, NAVY)
+        _text(cell, header, bold=True, colour="#FFFFFF")
+    # Repeat the header row on every page the table runs over.
+    header_pr = table.rows[0]._tr.get_or_add_trPr()
+    repeat = OxmlElement("w:tblHeader")
+    repeat.set(qn("w:val"), "true")
+    header_pr.append(repeat)
+    if widths_cm:
+        for column, width in zip(table.columns, widths_cm):
+            column.width = Cm(width)
+    return table
+
+
+def _row(table, values: Sequence[object]) -> list:
+    cells = table.add_row().cells
+    for cell, value in zip(cells, values):
+        if value is not None and value != "":
+            _text(cell, value)
+    return cells
+
+
+def _heading_row(table, text: str) -> None:
+    cells = table.add_row().cells
+    merged = cells[0].merge(cells[-1])
+    _shade(merged, "#D9E1F2")
+    _text(merged, text, bold=True)
+
+
+def _note(doc, text: str) -> None:
+    run = doc.add_paragraph().add_run(text)
+    run.italic = True
+    run.font.size = Pt(9)
+
+
+# ----------------------------------------------------------------------------- sections
+
+
+def _cover(doc, run: ScorecardRun, settings: Settings, details: PaperDetails) -> None:
+    doc.add_paragraph(settings.authority_name).runs[0].bold = True
+    doc.add_heading(f"Corporate Performance Report: {run.period.label}", level=0)
+    table = doc.add_table(rows=0, cols=2)
+    table.style = "Table Grid"
+    meeting_date = details.meeting_date or dt.date.today()
+    for label, value in (
+        ("Meeting", details.meeting or settings.paper_meeting),
+        ("Date", day_month_year(meeting_date)),
+        ("Report by", details.author or settings.paper_author),
+        ("Reporting period", run.period.label),
+    ):
+        cells = table.add_row().cells
+        _shade(cells[0], "#D9E1F2")
+        _text(cells[0], label, bold=True)
+        _text(cells[1], value)
+
+
+def _purpose(doc, run: ScorecardRun) -> None:
+    doc.add_heading("1. Purpose", level=1)
+    doc.add_paragraph(
+        f"This report sets out the Combined Authority's corporate performance for {run.period.label}, as the "
+        "Performance Management Framework asks: the Balanced Scorecard of corporate key performance indicators, "
+        "the Most Complex Programmes and Projects, progress on the directorates' Priority Activities and the "
+        "Original Devolution Deal through the Investment Fund Gateway Review. KPIs rated Red are escalated with "
+        "a summary of the actions planned to improve performance."
+    )
+    doc.add_paragraph(
+        "A KPI is rated when its data is released. Where no new data has been released since an earlier report, "
+        "the KPI keeps the ratings that data was given and is marked \u201cNo new data since\u201d that report."
+    )
+
+
+def _summary(doc, run: ScorecardRun) -> None:
+    doc.add_heading("2. Summary", level=1)
+    table = _table(doc, ("Summary", "Count"), (13, 2.5))
+    for what, count in run.summary():
+        _row(table, (what, count))
+    if run.red_without_actions:
+        doc.add_paragraph()
+        paragraph = doc.add_paragraph()
+        flag = paragraph.add_run(f"{len(run.red_without_actions)} Red KPI(s) have no planned actions: ")
+        flag.bold = True
+        flag.font.color.rgb = RGBColor.from_string("C00000")
+        paragraph.add_run("; ".join(s.kpi.metric for s in run.red_without_actions) + ".")
+
+
+def _figure(s: ScoredKpi, value: float | None) -> str:
+    return figure_text(value, s.kpi.percent)
+
+
+_SCORECARD_HEADERS = ("Metric", "Latest data", "Previous", "Current", "Target", "Travel", "RAG vs Direction",
+                      "RAG vs Target", "Data and comparators")
+_SCORECARD_WIDTHS = (5.2, 1.6, 1.7, 1.7, 1.5, 1.1, 1.9, 1.9, 4.2)
+
+
+def _scorecard(doc, run: ScorecardRun) -> None:
+    doc.add_heading("3. Balanced Scorecard", level=1)
+    _note(doc, "RAG vs Direction compares the change since the previous data release with the direction for "
+               "improvement (\u2191 higher is better, \u2193 lower is better); RAG vs Target compares performance "
+               "with the target. Each rating is written in words as well as coloured.")
+    table = _table(doc, _SCORECARD_HEADERS, _SCORECARD_WIDTHS)
+    perspective = None
+    for s in run.scored:
+        if s.kpi.perspective != perspective:
+            perspective = s.kpi.perspective
+            _heading_row(table, perspective)
+        note = s.release_note
+        if s.previous_from:
+            note += f"\nPrevious: {s.previous_from}"
+        if s.kpi.comparators:
+            note += "\n" + comparison_text(s)
+        cells = _row(table, (f"{s.kpi.metric} ({s.kpi.direction or '?'})", s.kpi.latest_data, _figure(s, s.previous),
+                             _figure(s, s.kpi.current), _figure(s, s.kpi.target), s.travel, None, None, note))
+        _rating(cells[6], s.rag_direction or "No previous figure")
+        _rating(cells[7], s.rag_target or "No target")
+
+
+def _exceptions(doc, run: ScorecardRun, settings: Settings) -> None:
+    doc.add_heading("4. Red KPIs: exceptions and planned actions", level=1)
+    if not run.red:
+        doc.add_paragraph("No KPI is rated Red this period.")
+        return
+    groups = [(f"{c} Committee" if not c.endswith("Board") else c, [s for s in run.red if s.kpi.committee == c])
+              for c in settings.committees]
+    groups.append(("Not assigned to a thematic committee", [s for s in run.red if s.kpi.committee is None]))
+    for title, red in groups:
+        if not red:
+            continue
+        doc.add_heading(title, level=2)
+        table = _table(doc, ("Metric", "Current", "RAG vs Direction", "RAG vs Target", "Planned actions"),
+                       (5.5, 1.8, 2.0, 2.0, 7.5))
+        for s in red:
+            cells = _row(table, (s.kpi.metric, _figure(s, s.kpi.current), None, None, None))
+            _rating(cells[2], s.rag_direction)
+            _rating(cells[3], s.rag_target)
+            actions = actions_text(s)
+            if actions:
+                _text(cells[4], actions)
+            else:
+                _text(cells[4], "No planned actions given: to be provided by the KPI owner", bold=True,
+                      colour="#C00000")
+
+
+def _most_complex(doc, run: ScorecardRun) -> None:
+    doc.add_heading("5. Most Complex Programmes and Projects", level=1)
+    table = _table(doc, ("Project", "RAG", "Travel", "Next key milestone", "Why on the list"), (4.5, 2.2, 1.3, 5.3, 5.5))
+    for p in run.projects:
+        milestone = p.next_key_milestone or ("No return received" if p.return_period is None else "")
+        if p.next_key_milestone_date:
+            milestone += f" ({uk_date(p.next_key_milestone_date)})"
+        cells = _row(table, (p.project_name, None, p.travel, milestone, p.reason))
+        _rating(cells[1], p.rag)
+    changes = run.changes
+    doc.add_heading("Changes to the list", level=2)
+    if changes.previous_period is None:
+        doc.add_paragraph("No earlier report is on record to compare the list with.")
+        return
+    from etl.rules.periods import Period
+
+    since = Period.parse(changes.previous_period).label
+    if not changes.added and not changes.removed:
+        doc.add_paragraph(f"No change since the {since} report.")
+    for verb, items in (("Added", changes.added), ("Removed", changes.removed)):
+        for item in items:
+            doc.add_paragraph(f"{verb} since {since}: {item.project_name} \u2014 {item.reason}", style="List Bullet")
+
+
+def _activities(doc, run: ScorecardRun) -> None:
+    doc.add_heading("6. Priority Activities", level=1)
+    if not run.activities:
+        doc.add_paragraph("No priority activities were given for this report.")
+        return
+    counts = rag_counts(run.activities)
+    doc.add_paragraph(", ".join(f"{rating}: {n}" for rating, n in counts.items())
+                      + f". Overdue (due before {uk_date(run.period.last_day)}): {len(run.overdue)}.")
+    as_of = run.period.last_day
+    for directorate, items in activities_by_directorate(run.activities):
+        doc.add_heading(directorate, level=2)
+        table = _table(doc, ("Activity", "Lead", "Due", "RAG", "Commentary"), (5.5, 2.5, 2.3, 2.2, 6.3))
+        for a in items:
+            due = uk_date(a.due) + ("\nOVERDUE" if a.overdue(as_of) else "")
+            activity = a.activity + (f"\n({a.business_plan})" if a.business_plan else "")
+            cells = _row(table, (activity, a.lead, due, None, a.commentary))
+            _rating(cells[3], a.rag)
+
+
+def _gateway(doc, run: ScorecardRun) -> None:
+    doc.add_heading("7. Original Devolution Deal: Investment Fund Gateway Review", level=1)
+    if not run.commitments:
+        doc.add_paragraph("No Gateway Review commitments were given for this report.")
+        return
+    table = _table(doc, ("Commitment", "Theme", "Evaluation milestone", "Due", "Status", "Commentary"),
+                   (4.0, 2.2, 4.0, 2.0, 2.0, 4.6))
+    for c in run.commitments:
+        _row(table, (c.commitment, c.theme, c.milestone, uk_date(c.due), c.status, c.commentary))
+
+
+def _problems(doc, run: ScorecardRun) -> None:
+    if not run.problems:
+        return
+    doc.add_heading("Problems in the inputs", level=1)
+    _note(doc, "These rows were set aside; a KPI among them is shown Not rated.")
+    for problem in run.problems:
+        doc.add_paragraph(str(problem), style="List Bullet")
+
+
+def _key(doc) -> None:
+    doc.add_heading("RAG key", level=1)
+    for title, definitions in (
+        ("KPI RAG compared to Direction for Improvement", kpi_rules.KPI_DIRECTION_DEFINITIONS),
+        ("KPI RAG compared to Target", kpi_rules.KPI_TARGET_DEFINITIONS),
+        ("Project and activity RAG", rag.RAG_DEFINITIONS),
+    ):
+        doc.add_heading(title, level=2)
+        table = _table(doc, ("Rating", "Meaning"), (3.0, 15.0))
+        for rating, meaning in definitions.items():
+            cells = _row(table, (None, meaning))
+            _rating(cells[0], rating)
+
+
+def write_paper(path: Path | str, run: ScorecardRun, settings: Settings | None = None,
+                details: PaperDetails | None = None) -> Path:
+    """Write the committee paper (atomically: complete, or not at all)."""
+    settings, details = settings or Settings(), details or PaperDetails()
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4 portrait
+    section.orientation = WD_ORIENT.PORTRAIT
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(1.5))
+    style = doc.styles["Normal"]
+    style.font.name = FONT
+    style.font.size = Pt(10)
+    doc.core_properties.title = f"Corporate Performance Report {run.period.label}"
+    doc.core_properties.author = details.author or settings.paper_author
+    footer = section.footer.paragraphs[0]
+    footer.text = f"Corporate Performance Report \u2014 {run.period.label}"
+    _cover(doc, run, settings, details)
+    _purpose(doc, run)
+    _summary(doc, run)
+    _scorecard(doc, run)
+    _exceptions(doc, run, settings)
+    _most_complex(doc, run)
+    _activities(doc, run)
+    _gateway(doc, run)
+    _problems(doc, run)
+    _key(doc)
+    with atomic_path(path) as tmp:
+        doc.save(str(tmp))
+    return Path(path)
