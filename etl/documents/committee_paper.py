@@ -184,7 +184,7 @@ def _figure(s: ScoredKpi, value: float | None) -> str:
 
 _SCORECARD_HEADERS = ("Metric", "Latest data", "Previous", "Current", "Target", "Travel", "RAG vs Direction",
                       "RAG vs Target", "Data and comparators")
-_SCORECARD_WIDTHS = (5.2, 1.6, 1.7, 1.7, 1.5, 1.1, 1.9, 1.9, 4.2)
+_SCORECARD_WIDTHS = (4.2, 1.4, 1.6, 1.6, 1.4, 1.3, 1.9, 1.9, 3.1)
 
 
 def _scorecard(doc, run: ScorecardRun) -> None:
@@ -199,7 +199,7 @@ def _scorecard(doc, run: ScorecardRun) -> None:
             perspective = s.kpi.perspective
             _heading_row(table, perspective)
         note = s.release_note
-        if s.previous_from:
+        if s.previous_from_history:
             note += f"\nPrevious: {s.previous_from}"
         if s.kpi.comparators:
             note += "\n" + comparison_text(s)
@@ -237,7 +237,7 @@ def _exceptions(doc, run: ScorecardRun, settings: Settings) -> None:
 
 def _most_complex(doc, run: ScorecardRun) -> None:
     doc.add_heading("5. Most Complex Programmes and Projects", level=1)
-    table = _table(doc, ("Project", "RAG", "Travel", "Next key milestone", "Why on the list"), (4.5, 2.2, 1.3, 5.3, 5.5))
+    table = _table(doc, ("Project", "RAG", "Travel", "Next key milestone", "Why on the list"), (4.4, 2.2, 1.4, 5.0, 5.4))
     for p in run.projects:
         milestone = p.next_key_milestone or ("No return received" if p.return_period is None else "")
         if p.next_key_milestone_date:
@@ -321,7 +321,7 @@ def write_paper(path: Path | str, run: ScorecardRun, settings: Settings | None =
     section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4 portrait
     section.orientation = WD_ORIENT.PORTRAIT
     for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(1.5))
+        setattr(section, side, Cm(1.27))  # Word's "narrow": room for the scorecard's nine columns
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(10)
