@@ -171,10 +171,13 @@ def _percent_rows_from_formats(path: Path, letters: dict[str, str]) -> set[int]:
     book = load_workbook(path, read_only=True)
     try:
         name = next(n for n in book.sheetnames if n.strip().casefold() == SHEET.casefold())
-        columns = [column_index_from_string(letters[f]) - 1 for f in FIGURES if f in letters]
+        columns = [column_index_from_string(letters[f]) for f in FIGURES if f in letters]
         rows: set[int] = set()
-        for number, cells in enumerate(book[name].iter_rows(), start=1):
-            for index in columns:
+        # Only the figure columns: building cells is most of the cost of reading a sheet.
+        first, last = min(columns), max(columns)
+        wanted = [c - first for c in columns]
+        for number, cells in enumerate(book[name].iter_rows(min_col=first, max_col=last), start=1):
+            for index in wanted:
                 if index < len(cells) and "%" in str(getattr(cells[index], "number_format", "") or ""):
                     rows.add(number)
         return rows

@@ -155,24 +155,27 @@ class _Writer:
     def kpi_row(self, ws: Worksheet, row: int, columns: Sequence[_Col], s: ScoredKpi,
                 blank: Sequence[_Col] = ()) -> None:
         places = _figure_places(s)
+        wrapped = []  # (text, width) of the wrapped cells, for the row's height
         for index, column in enumerate(columns):
             value = None if column in blank else column.value(s)
-            name = _FORMAT_OF_KIND.get(column.kind, column.kind)
-            if column.kind == "figure":
+            kind = column.kind
+            name = _FORMAT_OF_KIND.get(kind, kind)
+            if kind == "figure":
                 name = figure_format(places, s.kpi.percent)
-            elif column.kind == "change":
+            elif kind == "change":
                 name = figure_format(places, s.kpi.percent, signed=True)
-            elif column.kind == "rating":
+            elif kind == "rating":
                 value, name = value
+            elif kind in ("wrap", "bold", "actions") and value is not None:
+                # Bold text is wider: count its column as narrower.
+                wrapped.append((value, column.width * (0.85 if kind == "bold" else 1)))
             write_value(ws, row, index, value, self.formats[name])
-            if column.kind == "trend" and s.kpi.metric in self.trend_ranges:
+            if kind == "trend" and s.kpi.metric in self.trend_ranges:
                 self.sparklines.append(((row, index), self.trend_ranges[s.kpi.metric]))
-            if column.kind == "figure" and column is _PREVIOUS and s.previous_from_history:
+            if kind == "figure" and column is _PREVIOUS and s.previous_from_history:
                 ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record ({s.previous_from}).",
                                  {"x_scale": 1.5})
-        # Bold text is wider: count its column as narrower.
-        ws.set_row(row, tallest_row([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
-                                    for c in columns if c.kind in ("wrap", "bold", "actions") and c not in blank]))
+        ws.set_row(row, tallest_row(wrapped))
 
     def draw_sparklines(self, ws: Worksheet) -> None:
         add_trend_sparklines(ws, [cell for cell, _ in self.sparklines], [r for _, r in self.sparklines])
