@@ -19,7 +19,7 @@ from typing import Sequence
 from xml.sax.saxutils import escape
 
 from docx import Document
-from docx.enum.section import WD_ORIENT
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.oxml import parse_xml
 from docx.shared import Cm, Pt, RGBColor
@@ -184,10 +184,21 @@ def _figure(s: ScoredKpi, value: float | None) -> str:
 
 _SCORECARD_HEADERS = ("Metric", "Latest data", "Previous", "Current", "Target", "Travel", "RAG vs Direction",
                       "RAG vs Target", "Data and comparators")
-_SCORECARD_WIDTHS = (4.2, 1.4, 1.6, 1.6, 1.4, 1.3, 1.9, 1.9, 3.1)
+_SCORECARD_WIDTHS = (6.4, 1.8, 2.0, 2.0, 1.8, 1.6, 2.3, 2.3, 7.0)  # landscape: 27.2 cm
+
+
+def _page_section(doc, landscape: bool) -> None:
+    """Start a new page, A4 landscape (for the wide scorecard) or portrait, with narrow margins."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE) if doc.paragraphs else doc.sections[0]
+    long, short = Cm(29.7), Cm(21.0)
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = (long, short) if landscape else (short, long)
+    for side in ("left_margin", "right_margin"):
+        setattr(section, side, Cm(1.27))  # Word's "narrow"
 
 
 def _scorecard(doc, run: ScorecardRun) -> None:
+    _page_section(doc, landscape=True)
     doc.add_heading("3. Balanced Scorecard", level=1)
     _note(doc, "RAG vs Direction compares the change since the previous data release with the direction for "
                "improvement (\u2191 higher is better, \u2193 lower is better); RAG vs Target compares performance "
@@ -209,6 +220,7 @@ def _scorecard(doc, run: ScorecardRun) -> None:
 
 
 def _exceptions(doc, run: ScorecardRun, settings: Settings) -> None:
+    _page_section(doc, landscape=False)
     doc.add_heading("4. Red KPIs: exceptions and planned actions", level=1)
     if not run.red:
         doc.add_paragraph("No KPI is rated Red this period.")
@@ -221,7 +233,7 @@ def _exceptions(doc, run: ScorecardRun, settings: Settings) -> None:
             continue
         doc.add_heading(title, level=2)
         table = _Table(doc, ("Metric", "Current", "RAG vs Direction", "RAG vs Target", "Planned actions"),
-                       (5.5, 1.8, 2.0, 2.0, 7.5))
+                       (5.2, 1.8, 2.1, 2.1, 7.2))
         for s in red:
             actions = actions_text(s) or _Cell("No planned actions given: to be provided by the KPI owner",
                                                colour="#C00000", bold=True)
@@ -276,7 +288,7 @@ def _gateway(doc, run: ScorecardRun) -> None:
         doc.add_paragraph("No Gateway Review commitments were given for this report.")
         return
     table = _Table(doc, ("Commitment", "Theme", "Evaluation milestone", "Due", "Status", "Commentary"),
-                   (4.0, 2.2, 4.0, 2.0, 2.0, 4.6))
+                   (3.8, 2.2, 3.8, 2.0, 2.0, 4.6))
     for c in run.commitments:
         table.row((c.commitment, c.theme, c.milestone, uk_date(c.due), c.status, c.commentary))
 
@@ -308,17 +320,13 @@ def write_paper(path: Path | str, run: ScorecardRun, settings: Settings | None =
     """Write the committee paper (atomically: complete, or not at all)."""
     settings, details = settings or Settings(), details or PaperDetails()
     doc = Document()
-    section = doc.sections[0]
-    section.page_width, section.page_height = Cm(21.0), Cm(29.7)  # A4 portrait
-    section.orientation = WD_ORIENT.PORTRAIT
-    for side in ("left_margin", "right_margin"):
-        setattr(section, side, Cm(1.27))  # Word's "narrow": room for the scorecard's nine columns
+    _page_section(doc, landscape=False)
     style = doc.styles["Normal"]
     style.font.name = FONT
     style.font.size = Pt(10)
     doc.core_properties.title = f"Corporate Performance Report {run.period.label}"
     doc.core_properties.author = details.author or settings.paper_author
-    footer = section.footer.paragraphs[0]
+    footer = doc.sections[0].footer.paragraphs[0]
     footer.text = f"Corporate Performance Report \u2014 {run.period.label}"
     _cover(doc, run, settings, details)
     _purpose(doc, run)
