@@ -1,7 +1,7 @@
 """Ingest a folder of returns: read, normalise, validate the batch, store, and report.
 
 `ingest_folder` walks the folder (and below, in sorted order), reads each return by its
-defined names (`etl.reader`), normalises what partners type (RAG variants, UK dates, money,
+defined names (`etl.cycle.reader`), normalises what partners type (RAG variants, UK dates, money,
 stray spaces), validates the whole batch at once with one lazy pandera validation per table
 (`schemas.highlight`), maps every failure back to its file and cell, then writes each file's
 outcome to the store in its own transaction and the validation report last. The files
@@ -399,7 +399,7 @@ def ingest_folder(
 ) -> IngestResult:
     """Ingest every return in `folder` (and below) for `period` into the store.
 
-    `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
+    `portfolio` is `etl.cycle.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """

@@ -1,8 +1,8 @@
 """Lay the Single Project Register out as a workbook: Summary, Register, Escalations,
 Missing Returns and Changes.
 
-The content comes from `etl.register.build_register`; every format, conditional format,
-chart style and print setting comes from `etl.workbook`. The file is written atomically,
+The content comes from `etl.cycle.register.build_register`; every format, conditional format,
+chart style and print setting comes from `etl.workbooks.formats`. The file is written atomically,
 so an interrupted run leaves the previous register in place.
 """
 
