@@ -204,7 +204,7 @@ def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, m
     scorecard, Red KPIs with planned actions, thematic committee reports, the Most Complex
     projects, Priority Activities and the Gateway Review; record the KPI values in the store.
     Rows with problems are set aside and listed (exit 1); an unusable sheet stops (exit 2)."""
-    from etl.documents.committee_paper import PaperDetails
+    from etl.cycle.scorecard import PaperDetails
 
     details = PaperDetails(meeting, meeting_date.date() if meeting_date else None, author)
     run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from etl.cycle.ingest import IngestResult
     from etl.cycle.register import Register
     from etl.cycle.scorecard import ScorecardRun
-    from etl.documents.committee_paper import PaperDetails
+    from etl.cycle.scorecard import PaperDetails
     from etl.cycle.templates import TemplateInfo, TemplateRun
     from etl.mail.distribute import MailPlan, Outcome
     from etl.mail.mailer import Transport
@@ -159,10 +159,10 @@ class Office:
         """
         from etl.cycle.corporate_plan import load_activities, load_commitments
         from etl.cycle.scorecard import (
-            PAPER_NAME, REPORT_NAME, ScorecardRun, complex_changes, load_kpis, most_complex_projects, new_releases,
+            PAPER_NAME, REPORT_NAME, PaperDetails, ScorecardRun, complex_changes, load_kpis, most_complex_projects, new_releases,
             reported_values, score_kpis,
         )
-        from etl.documents.committee_paper import PaperDetails, write_paper
+        from etl.documents.committee_paper import write_paper
         from etl.store.kpis import (
             kpi_history, kpi_releases, most_complex_before, record_kpi_releases, record_kpi_values,
             record_most_complex,

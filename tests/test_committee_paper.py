@@ -9,7 +9,7 @@ from docx import Document
 from conftest import EXAMPLE_PORTFOLIO_XLSX, office_for
 from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio
-from etl.documents.committee_paper import PaperDetails
+from etl.cycle.scorecard import PaperDetails
 from etl.rules.periods import Period
 from etl.store.db import Store
 from etl.workbooks.formats import RAG_COLOURS

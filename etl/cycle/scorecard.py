@@ -449,6 +449,16 @@ def complex_changes(
 # ----------------------------------------------------------------------------- the run
 
 
+@dataclass(frozen=True)
+class PaperDetails:
+    """The committee paper's cover; blank ones come from the settings (meeting, author) or
+    today (date)."""
+
+    meeting: str | None = None
+    meeting_date: dt.date | None = None
+    author: str | None = None
+
+
 @dataclass
 class ScorecardRun:
     """What a scorecard run produced, for the CLI's summary."""

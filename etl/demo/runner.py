@@ -142,7 +142,7 @@ def step_closedown(ctx: DemoContext) -> None:
 def step_scorecard(ctx: DemoContext) -> None:
     """The corporate performance report and its committee paper for the demo month, from the
     example KPIs, corporate plan (Priority Activities, Gateway Review) and the store."""
-    from etl.documents.committee_paper import PaperDetails
+    from etl.cycle.scorecard import PaperDetails
 
     kpis = ctx.office.inputs / "kpis.xlsx"
     if not kpis.exists():

@@ -27,7 +27,7 @@ from docx.shared import Cm, Pt, RGBColor
 from etl.config import Settings
 from etl.cycle.corporate_plan import activities_by_directorate, rag_counts
 from etl.cycle.scorecard import (
-    NOT_RATED, ScorecardRun, ScoredKpi, actions_text, comparison_text, figure_text,
+    NOT_RATED, PaperDetails, ScorecardRun, ScoredKpi, actions_text, comparison_text, figure_text,
 )
 from etl.files import atomic_path
 from etl.rules import kpi_rules, rag
@@ -37,15 +37,6 @@ from etl.workbooks.formats import KPI_STATUS_COLOURS, NAVY, RAG_COLOURS
 FONT = "Arial"
 _TABLE_FONT = Pt(8)
 _GREY = (*kpi_rules.KPI_STATUSES, NOT_RATED)
-
-
-@dataclass(frozen=True)
-class PaperDetails:
-    """The cover's details; blank ones come from the settings (meeting, author) or today (date)."""
-
-    meeting: str | None = None
-    meeting_date: dt.date | None = None
-    author: str | None = None
 
 
 # ----------------------------------------------------------------------------- table rows as XML
