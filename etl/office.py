@@ -159,8 +159,8 @@ class Office:
         """
         from etl.cycle.corporate_plan import load_activities, load_commitments
         from etl.cycle.scorecard import (
-            PAPER_NAME, REPORT_NAME, PaperDetails, ScorecardRun, complex_changes, load_kpis, most_complex_projects, new_releases,
-            reported_values, score_kpis,
+            PAPER_NAME, REPORT_NAME, PaperDetails, ScorecardRun, complex_changes, load_kpis, most_complex_projects,
+            new_releases, reported_values, score_kpis,
         )
         from etl.documents.committee_paper import write_paper
         from etl.store.kpis import (

@@ -63,14 +63,20 @@ def kpi_history(store: Store, before: Period | str) -> dict[str, list[tuple[str,
 def record_kpi_values(store: Store, period: Period | str, rows: Sequence[ReportedValue]) -> None:
     """Replace the period's KPI values with these, in one transaction."""
     stamp = now_iso()
+    _replace_period(
+        store, "kpi_values", period,
+        "INSERT INTO kpi_values (period, metric, value, previous_value, target, status, rag_direction,"
+        " rag_target, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(str(period), r.metric, r.value, r.previous_value, r.target, r.status, r.rag_direction, r.rag_target,
+          stamp) for r in rows],
+    )
+
+
+def _replace_period(store: Store, table: str, period: Period | str, insert: str, rows: list[tuple]) -> None:
+    """Replace a period's rows of a per-report table (`kpi_values`, `scorecard_projects`) in one transaction."""
     with store.transaction() as db:
-        db.execute("DELETE FROM kpi_values WHERE period = ?", (str(period),))
-        db.executemany(
-            "INSERT INTO kpi_values (period, metric, value, previous_value, target, status, rag_direction,"
-            " rag_target, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [(str(period), r.metric, r.value, r.previous_value, r.target, r.status, r.rag_direction, r.rag_target,
-              stamp) for r in rows],
-        )
+        db.execute(f"DELETE FROM {table} WHERE period = ?", (str(period),))
+        db.executemany(insert, rows)
 
 
 def kpi_releases(store: Store, before: Period | str) -> dict[str, list[Release]]:
@@ -128,10 +134,8 @@ def most_complex_before(store: Store, period: Period | str) -> tuple[str | None,
 def record_most_complex(store: Store, period: Period | str, projects: dict[str, tuple[str, str | None]]) -> None:
     """Remember the Most Complex projects (ID → (name, reason)) this period's report listed."""
     stamp = now_iso()
-    with store.transaction() as db:
-        db.execute("DELETE FROM scorecard_projects WHERE period = ?", (str(period),))
-        db.executemany(
-            "INSERT INTO scorecard_projects (period, project_id, project_name, reason, built_at)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(str(period), pid, name, reason, stamp) for pid, (name, reason) in projects.items()],
-        )
+    _replace_period(
+        store, "scorecard_projects", period,
+        "INSERT INTO scorecard_projects (period, project_id, project_name, reason, built_at) VALUES (?, ?, ?, ?, ?)",
+        [(str(period), pid, name, reason, stamp) for pid, (name, reason) in projects.items()],
+    )

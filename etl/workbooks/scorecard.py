@@ -435,17 +435,22 @@ _GATEWAY_COLUMNS = (
 )
 
 
-def _gateway_sheet(w: _Writer, run: ScorecardRun) -> None:
-    f = w.formats
-    ws = w.sheet(GATEWAY_SHEET, f"Original Devolution Deal: Investment Fund Gateway Review — {w.period.label}",
-                 "The devolution-deal commitments evaluated for the Gateway Review, and their evaluation milestones.",
-                 [c.width for c in _GATEWAY_COLUMNS])
-    records = [c.__dict__ for c in run.commitments]
-    write_table(ws, f, _GATEWAY_COLUMNS, records, first_row=3, widths=False)
-    fit_row_heights(ws, _GATEWAY_COLUMNS, records, first_row=4)
+def _list_sheet(w: _Writer, name: str, title: str, subtitle: str, columns: Sequence[Column],
+                records: list[dict], empty: str) -> None:
+    """A sheet holding one list under its title, or a note saying the list is empty."""
+    ws = w.sheet(name, f"{title} — {w.period.label}", subtitle, [c.width for c in columns])
+    write_table(ws, w.formats, columns, records, first_row=3, widths=False)
+    fit_row_heights(ws, columns, records, first_row=4)
     if not records:
-        ws.write_string(4, 0, "No Gateway Review commitments were given for this report.", f["wrap_note"])
+        ws.write_string(4, 0, empty, w.formats["wrap_note"])
     print_setup(ws, repeat_rows=(3, 3), period=w.period.label)
+
+
+def _gateway_sheet(w: _Writer, run: ScorecardRun) -> None:
+    _list_sheet(w, GATEWAY_SHEET, "Original Devolution Deal: Investment Fund Gateway Review",
+                "The devolution-deal commitments evaluated for the Gateway Review, and their evaluation milestones.",
+                _GATEWAY_COLUMNS, [c.__dict__ for c in run.commitments],
+                "No Gateway Review commitments were given for this report.")
 
 
 _PROBLEM_COLUMNS = (
@@ -461,16 +466,11 @@ _PROBLEM_COLUMNS = (
 
 
 def _problems_sheet(w: _Writer, run: ScorecardRun) -> None:
-    f = w.formats
-    ws = w.sheet(PROBLEMS_SHEET, f"Problems in the inputs — {w.period.label}",
-                 "Each row here was set aside (a KPI is shown Not rated); fix it in the input and run the report "
-                 "again.", [c.width for c in _PROBLEM_COLUMNS])
-    records = [p.__dict__ | {"value": None if p.value is None else str(p.value)} for p in run.problems]
-    write_table(ws, f, _PROBLEM_COLUMNS, records, first_row=3, widths=False)
-    fit_row_heights(ws, _PROBLEM_COLUMNS, records, first_row=4)
-    if not records:
-        ws.write_string(4, 0, "No problems: every input row was used.", f["wrap_note"])
-    print_setup(ws, repeat_rows=(3, 3), period=w.period.label)
+    _list_sheet(w, PROBLEMS_SHEET, "Problems in the inputs",
+                "Each row here was set aside (a KPI is shown Not rated); fix it in the input and run the report again.",
+                _PROBLEM_COLUMNS,
+                [p.__dict__ | {"value": None if p.value is None else str(p.value)} for p in run.problems],
+                "No problems: every input row was used.")
 
 
 def _key_sheet(w: _Writer) -> None:
