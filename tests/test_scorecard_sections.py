@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, example_rows, office_for, write_rows_csv
-from etl.config import Settings, load_settings
+from etl.config import load_settings
 from etl.demo.examples import EXAMPLES
 from etl.rules import kpi_rules
 from etl.rules.periods import Period

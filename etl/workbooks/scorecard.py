@@ -27,10 +27,10 @@ from etl.config import Settings
 from etl.rules.periods import Period
 from etl.cycle.corporate_plan import activities_by_directorate, rag_counts
 from etl.cycle.scorecard import (
-    NOT_RATED, ComplexChanges, ComplexProject, ScorecardRun, ScoredKpi, actions_text, comparison_text,
+    NOT_RATED, ComplexChanges, ComplexProject, ScorecardRun, ScoredKpi, comparison_text,
 )
 from etl.workbooks.formats import (
-    Column, Formats, add_flag_formats, add_kpi_rating_formats, add_rag_formats, add_text_fills, add_trend_sparklines,
+    Column, Formats, add_kpi_rating_formats, add_rag_formats, add_text_fills, add_trend_sparklines,
     atomic_workbook, figure_format, fit_row_heights, print_setup, tallest_row, write_table, write_value,
 )
 
