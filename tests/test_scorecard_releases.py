@@ -122,3 +122,28 @@ def test_a_revised_figure_for_the_same_data_date_is_rated_against_the_release_be
     metric_2 = next(s for s in revised.scored if s.kpi.metric == METRIC_2)
     assert metric_2.release_note == "Revised figure"
     assert (metric_2.previous, metric_2.rag_direction) == (519000.0, GREEN)
+
+
+def test_a_store_from_before_data_releases_is_upgraded_in_place(tmp_path):
+    """A store written before issue 12 (schema 2: values per report only) gains the release
+    and Most Complex tables on first use, and its reports' values are kept."""
+    from etl.store.db import MIGRATIONS, SCHEMA_VERSION, _statements
+
+    path = tmp_path / "pmo.db"
+    db = sqlite3.connect(path)
+    for script in MIGRATIONS[:2]:
+        for statement in _statements(script):
+            db.execute(statement)
+    db.execute("INSERT INTO kpi_values (period, metric, value, recorded_at) VALUES ('2023-06', ?, 519000, 'x')",
+               (METRIC_2,))
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    run = office_for(tmp_path / "out", path).scorecard(SEPTEMBER, EXAMPLE_KPIS_XLSX)
+    assert len(run.red) == 10
+    with sqlite3.connect(path) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        assert con.execute("SELECT COUNT(*) FROM kpi_releases").fetchone() == (27,)
+        assert con.execute("SELECT COUNT(*) FROM scorecard_projects WHERE period = '2023-09'").fetchone() == (7,)
+        assert con.execute("SELECT period FROM kpi_values WHERE metric = ? ORDER BY period", (METRIC_2,)).fetchall() \
+            == [("2023-06",), ("2023-09",)]
