@@ -30,6 +30,8 @@ PROBLEM_COLUMNS = (
     Column("Problem", "problem", "wrap", 46),
     Column("How to fix", "fix", "wrap", 38),
     Column("Severity", "severity", "centre", 10),
+    # A return that came by e-mail: who sent it, the subject and when (issue 16).
+    Column("E-mail", "message", "wrap", 40),
 )
 FILE_COLUMNS = (
     Column("File", "file", "wrap", 32),
@@ -39,6 +41,7 @@ FILE_COLUMNS = (
     Column("Received", "received", "datetime", 17),
     Column("Size (bytes)", "size", "int", 13),
     Column("SHA-256", "sha256", "wrap", 36),
+    Column("E-mail", "message", "wrap", 40),
 )
 OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
 
@@ -62,6 +65,7 @@ def problem_rows(result: "IngestResult") -> list[dict[str, Any]]:
                 "problem": problem.message,
                 "fix": problem.fix,
                 "severity": problem.severity.capitalize(),
+                "message": outcome.message,
             })
     return rows
 
@@ -78,6 +82,7 @@ def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
             "received": outcome.received_at,  # already the office's local time
             "size": outcome.size,
             "sha256": outcome.sha256 or "",
+            "message": outcome.message,
         })
     return rows
 

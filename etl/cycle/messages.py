@@ -1,0 +1,267 @@
+"""Returns that arrive by e-mail: a message (saved `.eml`, Outlook `.msg`, or fetched from the mailbox) as the workbooks it carries.
+
+A partner replies to the template e-mail with the filled workbook attached. `parse_eml` and
+`parse_msg` turn a message into a `MailMessage`: who sent it, its subject, Message-ID and
+`Date` (in the office's time zone, since that is what a due date means), and its spreadsheet
+attachments as bytes. `message_offers` turns it into what ingest reads: one offer per
+attached workbook, received at the message's date, carrying the sender on record and the
+message itself (to be archived with the return as evidence), or, for a message with no
+workbook or one that cannot be read, a single rejected offer saying so.
+
+Attachment names come from the sender and are never used as paths: `safe_name` keeps only
+a file name (no folders, no `..`, no control characters), which is what the report shows
+and what the archive copy is called.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import email.utils
+import hashlib
+import re
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Iterable
+from zoneinfo import ZoneInfo
+
+from etl.cycle.reader import MB, is_spreadsheet_name
+from etl.errors import Problem
+from etl.store.db import OfferedFile
+
+#: Saved messages ingest opens to find the returns attached.
+MESSAGE_SUFFIXES: tuple[str, ...] = (".eml", ".msg")
+#: How `files.received_source` says where the received time came from.
+FROM_MESSAGE_DATE = "message date"
+FROM_FILE_TIME = "file time"
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
+_MAX_NAME = 120
+_RESEND = "Ask the sender to reply with the completed workbook (.xlsx) attached."
+
+
+@dataclass(frozen=True)
+class MailedFile:
+    """A spreadsheet attached to a message: a safe file name and its bytes (None: not downloaded)."""
+
+    name: str
+    data: bytes | None
+    size: int
+
+
+@dataclass
+class MailMessage:
+    """A message as ingest needs it."""
+
+    raw: bytes
+    sender: str = ""  # the From address, lower case
+    sender_display: str = ""  # as the From header shows it ("Sam Patel <sam@…>")
+    subject: str = ""
+    message_id: str = ""
+    date: dt.datetime | None = None  # the Date header, in the office's time zone (naive, local)
+    workbooks: list[MailedFile] = field(default_factory=list)
+    others: list[str] = field(default_factory=list)  # names of other attachments (signatures, PDFs)
+    unreadable: str = ""  # why the message itself could not be read
+
+    def describe(self) -> str:
+        """How the report names the message: sender, subject and date."""
+        when = f"{self.date:%d/%m/%Y %H:%M}" if self.date else "no date"
+        return f"from {self.sender_display or self.sender or 'an unknown sender'}, " \
+               f"\u201c{self.subject or '(no subject)'}\u201d, sent {when}"
+
+
+def is_message_name(path: Path) -> bool:
+    """Whether ingest should open this file as a saved e-mail."""
+    return path.suffix.lower() in MESSAGE_SUFFIXES
+
+
+def safe_name(raw: str | None, index: int) -> str:
+    """An attachment's name reduced to a plain file name: no folders, `..`, drive or control characters."""
+    text = (raw or "").strip()
+    # Both separators: a name like `..\..\x.xlsx` is a path on Windows.
+    text = PureWindowsPath(PurePosixPath(text.replace("\\", "/")).name).name
+    text = _UNSAFE.sub("_", text).strip(" .")
+    if len(text) > _MAX_NAME:
+        stem, dot, suffix = text.rpartition(".")
+        text = (stem[: _MAX_NAME - len(suffix) - 1] + dot + suffix) if dot and len(suffix) <= 8 else text[:_MAX_NAME]
+    return text or f"attachment-{index}"
+
+
+def office_time(when: dt.datetime, timezone: str) -> dt.datetime:
+    """A message's time as the office's clock showed it (naive), to the second.
+
+    A Date without a zone (`-0000`, or none) is taken as UTC, as RFC 5322 says.
+    """
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(ZoneInfo(timezone)).replace(tzinfo=None, microsecond=0)
+
+
+def _address(header: str | None) -> tuple[str, str]:
+    display = " ".join(str(header or "").split())
+    return email.utils.parseaddr(display)[1].strip().lower(), display
+
+
+def parse_eml(data: bytes, timezone: str) -> MailMessage:
+    """An RFC 5322 message (`.eml`, or as fetched from IMAP); never raises, says why in `unreadable`."""
+    message = MailMessage(raw=data)
+    try:
+        parsed = email.message_from_bytes(data, policy=email.policy.default)
+        assert isinstance(parsed, EmailMessage)
+        message.sender, message.sender_display = _address(parsed.get("From"))
+        message.subject = " ".join(str(parsed.get("Subject") or "").split())
+        message.message_id = str(parsed.get("Message-ID") or "").strip()
+        message.date = _date(parsed.get("Date"), timezone)
+        for index, part in enumerate(parsed.walk(), start=1):
+            if part.is_multipart():
+                continue
+            raw_name = part.get_filename()  # RFC 2231 and MIME-encoded names are decoded here
+            if raw_name is None and part.get_content_disposition() != "attachment":
+                continue  # the body (plain or HTML), not an attachment
+            _add(message, safe_name(raw_name, index), part.get_payload(decode=True) or b"")
+    except Exception as exc:  # noqa: BLE001 - any malformed message is one message's problem
+        message.unreadable = f"The message could not be read as an e-mail ({exc.__class__.__name__}: {exc})."
+    return message
+
+
+def parse_msg(data: bytes, timezone: str) -> MailMessage:
+    """An Outlook `.msg` (read with extract-msg); never raises, says why in `unreadable`."""
+    import extract_msg
+
+    message = MailMessage(raw=data)
+    try:
+        with extract_msg.openMsg(data, strict=False) as msg:
+            message.sender, message.sender_display = _address(msg.sender)
+            message.subject = " ".join(str(msg.subject or "").split())
+            message.message_id = str(msg.messageId or "").strip()
+            message.date = office_time(msg.date, timezone) if isinstance(msg.date, dt.datetime) else None
+            for index, attachment in enumerate(msg.attachments, start=1):
+                content = attachment.data
+                raw_name = getattr(attachment, "longFilename", None) or getattr(attachment, "shortFilename", None)
+                if isinstance(content, bytes):
+                    _add(message, safe_name(raw_name, index), content)
+                else:  # an embedded message or a link: not a workbook
+                    message.others.append(safe_name(raw_name, index))
+    except Exception as exc:  # noqa: BLE001
+        message.unreadable = f"The Outlook message could not be read ({exc.__class__.__name__}: {exc})."
+    return message
+
+
+def read_message_file(path: Path, timezone: str) -> MailMessage:
+    """A saved message, by its extension."""
+    data = path.read_bytes()
+    return parse_msg(data, timezone) if path.suffix.lower() == ".msg" else parse_eml(data, timezone)
+
+
+def _date(header: object, timezone: str) -> dt.datetime | None:
+    if header is None:
+        return None
+    when = getattr(header, "datetime", None)
+    if when is None:
+        try:
+            when = email.utils.parsedate_to_datetime(str(header))
+        except (TypeError, ValueError):
+            return None
+    return office_time(when, timezone)
+
+
+def _add(message: MailMessage, name: str, content: bytes) -> None:
+    if is_spreadsheet_name(Path(name)):
+        message.workbooks.append(MailedFile(name, content, len(content)))
+    else:
+        message.others.append(name)
+
+
+# ----------------------------------------------------------------------------- offers
+
+
+@dataclass
+class MessageOffer:
+    """One thing a message offers ingest: an attached workbook, or the message itself when it has none."""
+
+    name: str  # as the report shows it: "<message> › <attachment>"
+    offered: OfferedFile
+    data: bytes | None  # the workbook's bytes; None when not downloaded (too big) or no workbook
+    problems: list[Problem] = field(default_factory=list)  # set: rejected without reading
+    message_key: str = ""  # the same for every workbook of one message
+    describe: str = ""  # sender, subject and date, for the report
+
+
+def message_offers(message: MailMessage, label: str, source: Path, period: str, timezone: str,
+                   fallback_received: dt.datetime) -> list[MessageOffer]:
+    """What a message offers ingest: each attached workbook, or one rejected entry for the message.
+
+    `label` names the message in the report (its file name, or the mailbox UID); `source` is
+    the saved message (or a stand-in path for one fetched); a message without a `Date` is
+    taken as received at `fallback_received` (the saved file's time, or the server's).
+    """
+    received = message.date or fallback_received
+    how = FROM_MESSAGE_DATE if message.date else FROM_FILE_TIME
+    evidence_name = safe_name(Path(label).stem, 0) + (".msg" if source.suffix.lower() == ".msg" else ".eml")
+    key = hashlib.sha256(message.raw).hexdigest()
+    said = message.describe()
+
+    def offer(name: str, sha: str, size: int, data: bytes | None, problems: list[Problem],
+              file_name: str) -> MessageOffer:
+        offered = OfferedFile(
+            source, sha, size, received, period, sender=message.sender or None, subject=message.subject or None,
+            message_id=message.message_id or None, received_source=how, data=data,
+            evidence=(evidence_name, message.raw), display_name=file_name)
+        return MessageOffer(name, offered, data, problems, key, said)
+
+    if message.unreadable or not message.workbooks:
+        if message.unreadable:
+            problem = Problem(message.unreadable, file=label, fix=_RESEND)
+        else:
+            others = f" (attached: {', '.join(message.others)})" if message.others else ""
+            problem = Problem(f"No attachment: the message carries no workbook{others}.", file=label, fix=_RESEND)
+        return [offer(label, key, len(message.raw), None, [problem], evidence_name)]
+    out = []
+    for attached in message.workbooks:
+        name = f"{label} \u203a {attached.name}"
+        if attached.data is None:
+            # Not downloaded: named by where it is, since its bytes (and hash) are unknown.
+            sha = hashlib.sha256(f"{message.message_id or key} {attached.name}".encode()).hexdigest()
+            out.append(offer(name, sha, attached.size, None, [], attached.name))
+        else:
+            out.append(offer(name, hashlib.sha256(attached.data).hexdigest(), attached.size, attached.data, [],
+                             attached.name))
+    return out
+
+
+def too_big_message(label: str, size: int, max_mb: float) -> Problem:
+    """A fetched message over the size limit, refused before its body was downloaded."""
+    return Problem(
+        f"The message is {size / MB:.1f} MB, over the {max_mb:g} MB limit for a return, so it was not downloaded.",
+        file=label, value=size,
+        fix="A highlight report is normally well under 1 MB: ask the sender to send the template alone, without "
+            "pictures or other large files (or raise max_return_mb in pmo.toml).")
+
+
+# ----------------------------------------------------------------------------- senders
+
+
+def expected_senders(*addresses: object) -> set[str]:
+    """The addresses a project's return may come from (lower case, blanks dropped)."""
+    return {str(a).strip().lower() for a in addresses if isinstance(a, str) and a.strip()}
+
+
+def sent_by_note(sender: str | None, expected: Iterable[str]) -> str | None:
+    """"sent by x@y, not the project manager" when a return came from someone unexpected, else None."""
+    allowed = set(expected)
+    if not sender or not allowed or sender.lower() in allowed:
+        return None
+    return f"sent by {sender}, not the project manager or internal representative"
+
+
+def sender_problem(sender: str | None, expected: set[str], file: str) -> Problem | None:
+    """A warning when the return came from an address the portfolio does not give for the project."""
+    note = sent_by_note(sender, expected)
+    if note is None:
+        return None
+    return Problem(
+        f"The return was {note} ({', '.join(sorted(expected))}); it was accepted, but check it is genuine.",
+        file=file, field="Sender", value=sender, severity="warning",
+        fix="If this person now manages the project, update the portfolio's Project Manager Email.")
