@@ -403,5 +403,45 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     sys.exit(result.exit_code)
 
 
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--dry-run", is_flag=True, help="List what would be taken from the mailbox; download, store and move nothing.")
+@reports_errors
+def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
+    """Take the returns e-mailed to the office mailbox (IMAP, set up in pmo.toml; password from
+    PMO_IMAP_PASSWORD), ingest them as `pmo ingest` does, and remember each message so a re-run
+    takes only new ones. Mail is never deleted. Exit 1 when any return was rejected or refused."""
+    import os
+
+    from etl.cycle.portfolio import load_portfolio
+    from etl.mail.inbox import PASSWORD_ENV, collect_mailbox
+    from etl.store.db import Store
+
+    settings = _settings(inputs)
+    projects = load_portfolio(_portfolio_path(inputs, portfolio), settings)
+    # A dry run must not even create the store; one that does not exist yet has taken nothing.
+    with Store(db if db.exists() or not dry_run else ":memory:") as store:
+        result = collect_mailbox(period, store, projects, settings, outputs, os.environ.get(PASSWORD_ENV),
+                                 dry_run=dry_run)
+    for message in result.messages:
+        click.echo(message.describe())
+    for note in result.notes:
+        click.secho(f"Note: {note}", fg="yellow", err=True)
+    verb = "would be taken" if dry_run else "taken"
+    took = sum(1 for m in result.messages if m.status in ("taken", "would take"))
+    click.echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
+               f"{result.count('already taken')} copies of messages already taken, {result.already} taken before.")
+    if result.ingest is not None:
+        click.echo(result.ingest.summary())
+        click.echo(f"Validation report: {result.ingest.report_path}")
+    for folder, count in result.moved.items():
+        click.echo(f"Moved {count} message(s) to {folder}.")
+    if result.lost:
+        click.secho(f"Error: {result.lost}", fg="red", err=True)
+    sys.exit(0 if dry_run and not result.lost else result.exit_code)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
