@@ -122,6 +122,13 @@ class Dovecot:
     def stop(self) -> None:
         """The server goes away: every Dovecot process ends, open connections drop."""
         if self.process is not None and self.process.poll() is None:
+            # The master leaves a running imap session alive when it stops: end this
+            # instance's children too, as a crash or restart of the server would.
+            for child in _children(self.process.pid):
+                try:
+                    os.kill(child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=15)
@@ -168,6 +175,19 @@ class Dovecot:
             imap.select(f'"{folder}"', readonly=True)
             _, data = imap.uid("SEARCH", None, "SEEN")
             return [int(u) for u in data[0].split()]
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is `pid` (from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _exists(user: str) -> bool:
