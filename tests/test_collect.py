@@ -27,6 +27,7 @@ from etl.mail.inbox import collect_mailbox
 from etl.rules.periods import Period
 from etl.store.db import Store
 from helpers_imap import PASSWORD, USER, Dovecot, available, reply_with_return
+from helpers_msg import outlook_msg
 from helpers_returns import context_for, good_answers, good_return
 
 PERIOD = "2023-09"
@@ -352,3 +353,25 @@ def test_ingest_reads_saved_emails_beside_workbooks(tmp_path):
     assert "Our return" in files["CPCA-001 return.eml \u203a CPCA-001.xlsx"]["E-mail"]
     assert files["empty.eml"]["Outcome"] == "Rejected"
     assert "No attachment" in office.report("Problems")[0]["Problem"]
+
+
+def test_ingest_reads_outlook_msg_files_and_reports_a_damaged_one(tmp_path):
+    office = Office(tmp_path, None)
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    # Sent at 23:30 UTC on the due day: 00:30 on Saturday on the office's clock, so late.
+    (folder / "RE Return.msg").write_bytes(outlook_msg(
+        "Project Manager", office.pm("CPCA-004"), "RE: September return", dt.datetime(2023, 10, 13, 23, 30, tzinfo=UTC),
+        "<outlook-1@partner.example>", [("CPCA-004 Sept.xlsx", office.workbook("CPCA-004")), ("image001.png", b"\x89PNG")]))
+    (folder / "broken.msg").write_bytes(outlook_msg("X", "x@partner.example", "S", dt.datetime(2023, 10, 1, tzinfo=UTC),
+                                                    "<b@p>", [])[:700])  # cut short when copied
+    result = office.run("ingest", str(folder))
+    assert result.exit_code == 1, result.output
+    (stored,) = office.query("SELECT * FROM returns")
+    assert stored["project_id"] == "CPCA-004" and stored["received_at"] == "2023-10-14T00:30:00"
+    (file,) = office.query("SELECT * FROM files WHERE outcome = 'accepted'")
+    assert (file["sender"], file["subject"], file["message_id"]) == (
+        office.pm("CPCA-004").lower(), "RE: September return", "<outlook-1@partner.example>")
+    assert (Path(stored["archive_path"]).parent / "RE Return.msg").exists()
+    problems = {p["File"]: p for p in office.report("Problems")}
+    assert "Outlook message could not be read" in problems["broken.msg"]["Problem"]
