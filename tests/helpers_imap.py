@@ -152,13 +152,15 @@ class Dovecot:
         imap.login(USER, PASSWORD)
         return imap
 
-    def deliver(self, *messages: bytes | EmailMessage, folder: str = "INBOX") -> None:
-        """File the messages in the folder (IMAP APPEND), as the delivery agent does."""
+    def deliver(self, *messages: bytes | EmailMessage, folder: str = "INBOX", arrived: dt.datetime | None = None) -> None:
+        """File the messages in the folder (IMAP APPEND), as the delivery agent does, received at `arrived`
+        (the server's INTERNALDATE; default now)."""
         with self.client() as imap:
             imap.create(f'"{folder}"')
             for message in messages:
                 data = message.as_bytes() if isinstance(message, EmailMessage) else message
-                typ, detail = imap.append(f'"{folder}"', None, None, data)
+                when = imaplib.Time2Internaldate(arrived) if arrived else None
+                typ, detail = imap.append(f'"{folder}"', None, when, data)
                 assert typ == "OK", detail
 
     def uids(self, folder: str = "INBOX") -> list[int]:

@@ -375,3 +375,29 @@ def test_ingest_reads_outlook_msg_files_and_reports_a_damaged_one(tmp_path):
     assert (Path(stored["archive_path"]).parent / "RE Return.msg").exists()
     problems = {p["File"]: p for p in office.report("Problems")}
     assert "Outlook message could not be read" in problems["broken.msg"]["Problem"]
+
+
+def test_a_message_without_a_date_counts_from_when_the_server_received_it(office, dovecot):
+    message = reply_with_return(office.pm("CPCA-001"), [("r.xlsx", office.workbook("CPCA-001"))],
+                                dt.datetime(2023, 10, 9, 10, 0, tzinfo=BST))
+    del message["Date"]  # some scanners and scripts send without one
+    dovecot.deliver(message, arrived=dt.datetime(2023, 10, 11, 8, 5, tzinfo=UTC))
+    assert office.run("collect").exit_code == 0
+    (stored,) = office.query("SELECT received_at FROM returns")
+    assert stored["received_at"] == "2023-10-11T09:05:00"  # 08:05 UTC is 09:05 BST
+
+
+def test_a_return_for_another_month_is_left_for_that_months_run(office, dovecot):
+    august = good_return(office.work, load_portfolio(office.portfolio), "CPCA-001", "2023-08")
+    dovecot.deliver(reply_with_return(office.pm("CPCA-001"), [("august.xlsx", august.read_bytes())],
+                                      dt.datetime(2023, 9, 12, 10, 0, tzinfo=BST)))
+    september = office.run("collect")
+    assert september.exit_code == 1 and "Rejected CPCA-001" in september.output
+    assert office.run("collect").output.count("message 1 ") == 0  # taken for September: not again
+    result = CliRunner().invoke(cli.main, ["collect", "--period", "2023-08", "--inputs", str(office.inputs),
+                                           "--outputs", str(office.outputs), "--db", str(office.db),
+                                           "--portfolio", str(office.portfolio)],
+                                env={"PMO_IMAP_PASSWORD": PASSWORD})
+    assert result.exit_code == 0, result.output
+    assert "Accepted CPCA-001" in result.output
+    assert [(r["project_id"], r["period"]) for r in office.query("SELECT * FROM returns")] == [("CPCA-001", "2023-08")]

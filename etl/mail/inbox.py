@@ -35,7 +35,7 @@ import pandas as pd
 
 from etl.config import Settings
 from etl.cycle.ingest import OUTCOME_REJECTED, IngestResult, Offer, ingest_offers
-from etl.cycle.messages import MailMessage, message_offers, parse_eml, too_big_message
+from etl.cycle.messages import MailMessage, message_offers, office_time, parse_eml, too_big_message
 from etl.errors import ConfigError
 from etl.rules.periods import Period
 from etl.store.db import OfferedFile, Store
@@ -50,6 +50,7 @@ TAKEN, DUPLICATE, TOO_BIG, NOT_TAKEN = "taken", "already taken", "too big", "not
 _HEADERS = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM SUBJECT DATE)]"
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
+_INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
 
 
 class MailboxError(ConfigError):
@@ -67,6 +68,7 @@ class MailboxMessage:
     detail: str = ""
     outcomes: list[str] = field(default_factory=list)  # ingest's outcome for each workbook
     raw: bytes | None = field(default=None, repr=False)
+    arrived: dt.datetime | None = None  # when the server received it (office time): for a message without a Date
 
     @property
     def label(self) -> str:
@@ -160,6 +162,18 @@ def _select(imap: imaplib.IMAP4, folder: str, readonly: bool) -> int:
     return int(values[0]) if values and values[0] else 0
 
 
+def _internal_date(line: bytes, timezone: str) -> dt.datetime | None:
+    """The server's INTERNALDATE (when it received the message), on the office's clock."""
+    found = _INTERNALDATE.search(line)
+    if not found:
+        return None
+    try:
+        when = dt.datetime.strptime(found.group(1).decode().strip(), "%d-%b-%Y %H:%M:%S %z")
+    except ValueError:
+        return None
+    return office_time(when, timezone)
+
+
 def _fetch(imap: imaplib.IMAP4, uids: list[int], what: str) -> dict[int, tuple[bytes, bytes]]:
     """UID → (the response line, the literal) for one FETCH of many messages."""
     typ, data = imap.uid("FETCH", ",".join(map(str, uids)), what)
@@ -200,10 +214,10 @@ def collect_mailbox(
         uidvalidity = _select(imap, settings.imap_folder, readonly=dry_run or not moving)
         typ, data = imap.uid("SEARCH", None, "ALL")
         uids = [int(u) for u in (data[0] or b"").split()] if typ == "OK" and data else []
-        taken_before = store.collected_uids(key, uidvalidity)
+        taken_before = store.collected_uids(key, uidvalidity, str(period))
         new = [u for u in uids if u not in taken_before]
         result.already = len(uids) - len(new)
-        _take(imap, new, result, store, settings, dry_run, batch, on_batch)
+        _take(imap, new, result, store, settings, dry_run, batch, on_batch, str(period))
         if not dry_run:
             _ingest(result, store, portfolio, settings, outputs, period, today)
             for message in result.messages:
@@ -218,24 +232,25 @@ def collect_mailbox(
 
 
 def _take(imap: imaplib.IMAP4, uids: list[int], result: CollectResult, store: Store, settings: Settings,
-          dry_run: bool, batch: int, on_batch: Callable[[int], None] | None) -> None:
+          dry_run: bool, batch: int, on_batch: Callable[[int], None] | None, period: str) -> None:
     """Fetch headers and sizes, then the bodies worth downloading, a batch at a time."""
     limit = int(settings.max_return_mb * 1024 * 1024)
     seen: dict[str, MailboxMessage] = {}  # Message-ID -> the message taken with it in this run
     for start in range(0, len(uids), batch):
         chunk = uids[start:start + batch]
         try:
-            heads = _fetch(imap, chunk, f"(UID RFC822.SIZE {_HEADERS})")
+            heads = _fetch(imap, chunk, f"(UID RFC822.SIZE INTERNALDATE {_HEADERS})")
             wanted: list[MailboxMessage] = []
             for uid in chunk:
                 if uid not in heads:
                     continue  # expunged meanwhile
                 line, header = heads[uid]
                 size = int(_SIZE.search(line).group(1)) if _SIZE.search(line) else 0
-                message = MailboxMessage(uid, size, parse_eml(header, settings.timezone))
+                message = MailboxMessage(uid, size, parse_eml(header, settings.timezone),
+                                         arrived=_internal_date(line, settings.timezone))
                 result.messages.append(message)
                 mid = message.headers.message_id
-                earlier = store.collected_message(mid) if mid else None
+                earlier = store.collected_message(mid, period) if mid else None
                 if mid and (mid in seen or earlier is not None):
                     message.status = DUPLICATE
                     where = f"message {seen[mid].uid}" if mid in seen else f"message {earlier['uid']}"
@@ -278,7 +293,7 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
         if message.status == TAKEN and message.raw is not None:
             parsed = parse_eml(message.raw, settings.timezone)
             items = message_offers(parsed, message.label, source, str(period), settings.timezone,
-                                   dt.datetime.now().replace(microsecond=0))
+                                   message.arrived or dt.datetime.now().replace(microsecond=0))
             for item in items:
                 offers.append(Offer(item.name, source, item.offered, item.data, Path(item.offered.name), None,
                                     item.problems, item.message_key, item.describe))
@@ -287,7 +302,8 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
             # Refused unread: named by where it is, as its bytes (and so their hash) are unknown.
             identity = f"{result.mailbox} {message.uid} {message.headers.message_id}".encode()
             offered = OfferedFile(source, hashlib.sha256(identity).hexdigest(), message.size,
-                                  message.headers.date or dt.datetime.now().replace(microsecond=0), str(period),
+                                  message.headers.date or message.arrived or dt.datetime.now().replace(microsecond=0),
+                                  str(period),
                                   sender=message.headers.sender or None, subject=message.headers.subject or None,
                                   message_id=message.headers.message_id or None)
             problem = too_big_message(message.label, message.size, settings.max_return_mb)

@@ -134,8 +134,9 @@ CREATE TABLE register_projects (
 """,
     # 3 (issue 16, returns by e-mail): who sent a file and in which message, where its
     # received time came from ('file time' or 'message date'); and each mailbox message
-    # `pmo collect` has taken, by UID within its UIDVALIDITY and by Message-ID, so a
-    # re-run fetches nothing twice.
+    # `pmo collect` has taken for a period, by UID within its UIDVALIDITY and by
+    # Message-ID, so a re-run fetches nothing twice (a return for another month, rejected
+    # as such, is still there for that month's run).
     """
 ALTER TABLE files ADD COLUMN sender TEXT;
 ALTER TABLE files ADD COLUMN subject TEXT;
@@ -150,7 +151,7 @@ CREATE TABLE mailbox_messages (
     outcome TEXT NOT NULL,
     detail TEXT,
     collected_at TEXT NOT NULL,
-    PRIMARY KEY (mailbox, uidvalidity, uid)
+    PRIMARY KEY (mailbox, uidvalidity, uid, period)
 );
 CREATE INDEX mailbox_messages_id ON mailbox_messages(message_id);
 """,
@@ -487,16 +488,17 @@ class Store:
 
     # ----------------------------------------------------------------- mailbox (pmo collect)
 
-    def collected_uids(self, mailbox: str, uidvalidity: int) -> set[int]:
-        """UIDs of the messages already taken from this mailbox folder (in this UIDVALIDITY)."""
-        rows = self.db.execute("SELECT uid FROM mailbox_messages WHERE mailbox = ? AND uidvalidity = ?",
-                               (mailbox, uidvalidity))
+    def collected_uids(self, mailbox: str, uidvalidity: int, period: str) -> set[int]:
+        """UIDs of the messages already taken from this mailbox folder (in this UIDVALIDITY) for a period."""
+        rows = self.db.execute("SELECT uid FROM mailbox_messages WHERE mailbox = ? AND uidvalidity = ? AND period = ?",
+                               (mailbox, uidvalidity, period))
         return {int(r["uid"]) for r in rows}
 
-    def collected_message(self, message_id: str) -> sqlite3.Row | None:
-        """The first mailbox message taken with this Message-ID, if any."""
-        return self.db.execute("SELECT * FROM mailbox_messages WHERE message_id = ? ORDER BY collected_at LIMIT 1",
-                               (message_id,)).fetchone()
+    def collected_message(self, message_id: str, period: str) -> sqlite3.Row | None:
+        """The first mailbox message taken for a period with this Message-ID, if any."""
+        return self.db.execute(
+            "SELECT * FROM mailbox_messages WHERE message_id = ? AND period = ? ORDER BY collected_at, uid LIMIT 1",
+            (message_id, period)).fetchone()
 
     def record_collected(self, mailbox: str, uidvalidity: int, uid: int, message_id: str | None, period: str,
                          outcome: str, detail: str = "") -> None:
@@ -504,7 +506,7 @@ class Store:
         with self.transaction():
             self.db.execute(
                 "INSERT INTO mailbox_messages (mailbox, uidvalidity, uid, message_id, period, outcome, detail,"
-                " collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mailbox, uidvalidity, uid) DO NOTHING",
+                " collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mailbox, uidvalidity, uid, period) DO NOTHING",
                 (mailbox, uidvalidity, uid, message_id, period, outcome, detail, now_iso()),
             )
 
