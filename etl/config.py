@@ -45,8 +45,8 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
-    # The office's clock: an e-mailed return's Date is read in this time zone (IANA name),
-    # so one sent at 00:30 BST on the due day is on time.
+    # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
+    # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
     timezone: str = "Europe/London"
     # The office mailbox `pmo collect` reads (issue 16); the password only from PMO_IMAP_PASSWORD.
     imap_host: str = ""

@@ -29,7 +29,7 @@ import time
 from email.message import EmailMessage
 from pathlib import Path
 
-from tests.helpers_smtp import free_port, make_certificate
+from helpers_smtp import free_port, make_certificate
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "pmo", "s3cret-mailbox"

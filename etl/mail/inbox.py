@@ -69,6 +69,7 @@ class MailboxMessage:
     outcomes: list[str] = field(default_factory=list)  # ingest's outcome for each workbook
     raw: bytes | None = field(default=None, repr=False)
     arrived: dt.datetime | None = None  # when the server received it (office time): for a message without a Date
+    copy_of: "MailboxMessage | None" = field(default=None, repr=False)  # the copy taken in this run
 
     @property
     def label(self) -> str:
@@ -253,6 +254,7 @@ def _take(imap: imaplib.IMAP4, uids: list[int], result: CollectResult, store: St
                 earlier = store.collected_message(mid, period) if mid else None
                 if mid and (mid in seen or earlier is not None):
                     message.status = DUPLICATE
+                    message.copy_of = seen.get(mid)
                     where = f"message {seen[mid].uid}" if mid in seen else f"message {earlier['uid']}"
                     message.detail = f"the same message ({mid}) was taken already as {where}; not fetched again"
                     continue
@@ -273,7 +275,9 @@ def _take(imap: imaplib.IMAP4, uids: list[int], result: CollectResult, store: St
             left = len(uids) - sum(1 for m in result.messages if m.status != NOT_TAKEN)
             result.lost = (f"the connection to the mailbox was lost ({exc.__class__.__name__}: {exc}); "
                            f"{left} message(s) not taken: run `pmo collect` again to take them")
-            result.messages = [m for m in result.messages if m.status != NOT_TAKEN]
+            # A copy stands for its original only once the original is taken.
+            result.messages = [m for m in result.messages if m.status != NOT_TAKEN and
+                               (m.copy_of is None or m.copy_of.status != NOT_TAKEN)]
             return
         if dry_run:
             for message in result.messages:

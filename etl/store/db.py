@@ -495,9 +495,10 @@ class Store:
         return {int(r["uid"]) for r in rows}
 
     def collected_message(self, message_id: str, period: str) -> sqlite3.Row | None:
-        """The first mailbox message taken for a period with this Message-ID, if any."""
+        """The first mailbox message taken (or refused) for a period with this Message-ID, not a copy of one."""
         return self.db.execute(
-            "SELECT * FROM mailbox_messages WHERE message_id = ? AND period = ? ORDER BY collected_at, uid LIMIT 1",
+            "SELECT * FROM mailbox_messages WHERE message_id = ? AND period = ? AND outcome <> 'already taken'"
+            " ORDER BY collected_at, uid LIMIT 1",
             (message_id, period)).fetchone()
 
     def record_collected(self, mailbox: str, uidvalidity: int, uid: int, message_id: str | None, period: str,
