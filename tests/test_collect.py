@@ -256,14 +256,16 @@ def test_each_bad_message_is_reported_with_sender_subject_and_date_and_the_batch
 
 def test_a_message_over_the_size_limit_is_refused_before_it_is_downloaded(office, dovecot):
     pictures = os.urandom(21 * 1024 * 1024)  # a return with 21 MB of photos pasted in
-    dovecot.deliver(reply_with_return(office.pm("CPCA-001"), [("big.xlsx", pictures)],
-                                      dt.datetime(2023, 10, 9, 10, 0, tzinfo=BST), subject="Photos"))
+    dovecot.deliver(reply_with_return(office.pm("CPCA-001"), [("Sept return (with photos).xlsx", pictures)],
+                                      dt.datetime(2023, 10, 9, 10, 0, tzinfo=BST), subject="Photos",
+                                      name_style="rfc2231"))
     result = office.run("collect")
     assert result.exit_code == 1, result.output
     assert "too big" in result.output and "Photos" in result.output
     files = office.report()
     assert files[0]["Outcome"] == "Rejected" and files[0]["File"] == "message 1"
-    assert "over the 20 MB limit" in office.report("Problems")[0]["Problem"]
+    said = office.report("Problems")[0]["Problem"]
+    assert "(attached: Sept return (with photos).xlsx, about 21.0 MB), over the 20 MB limit" in said, said
     # Dovecot logs what each session sent: the headers, not the 28 MB body.
     sent = [int(n) for n in re.findall(r"out=(\d+)", dovecot.log())]
     assert sent and max(sent) < 1_000_000, dovecot.log()

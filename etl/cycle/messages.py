@@ -231,10 +231,17 @@ def message_offers(message: MailMessage, label: str, source: Path, period: str, 
     return out
 
 
-def too_big_message(label: str, size: int, max_mb: float) -> Problem:
-    """A fetched message over the size limit, refused before its body was downloaded."""
+def too_big_message(label: str, size: int, max_mb: float, parts: list[tuple[str, int]] | None = None) -> Problem:
+    """A fetched message over the size limit, refused before its body was downloaded.
+
+    `parts` are its attachments (name, size as sent) when the server said, to name the big one.
+    """
+    # Attachments travel base64-encoded in lines of 76 (+CRLF): 78 bytes sent for 57 of the file.
+    attached = "; ".join(f"{safe_name(name, i)}, about {size * 57 / 78 / MB:.1f} MB" for i, (name, size) in
+                         enumerate(parts or [], start=1))
     return Problem(
-        f"The message is {size / MB:.1f} MB, over the {max_mb:g} MB limit for a return, so it was not downloaded.",
+        f"The message is {size / MB:.1f} MB{f' (attached: {attached})' if attached else ''}, over the "
+        f"{max_mb:g} MB limit for a return, so it was not downloaded.",
         file=label, value=size,
         fix="A highlight report is normally well under 1 MB: ask the sender to send the template alone, without "
             "pictures or other large files (or raise max_return_mb in pmo.toml).")

@@ -23,10 +23,12 @@ rest is reported as not taken, and running the command again takes only the rest
 from __future__ import annotations
 
 import datetime as dt
+import email.header
 import hashlib
 import imaplib
 import re
 import ssl
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -70,6 +72,7 @@ class MailboxMessage:
     raw: bytes | None = field(default=None, repr=False)
     arrived: dt.datetime | None = None  # when the server received it (office time): for a message without a Date
     copy_of: "MailboxMessage | None" = field(default=None, repr=False)  # the copy taken in this run
+    parts: list[tuple[str, int]] = field(default_factory=list)  # attachments of a message refused unread
 
     @property
     def label(self) -> str:
@@ -163,6 +166,17 @@ def _select(imap: imaplib.IMAP4, folder: str, readonly: bool) -> int:
     return int(values[0]) if values and values[0] else 0
 
 
+def _parts(imap: imaplib.IMAP4, uid: int) -> list[tuple[str, int]]:
+    """The attachments of a message (name, encoded size) from its BODYSTRUCTURE, without downloading it."""
+    typ, data = imap.uid("FETCH", str(uid), "(BODYSTRUCTURE)")
+    if typ != "OK" or not data or not isinstance(data[0], bytes):
+        return []  # a name in a literal or an odd server: the message is still refused, unnamed
+    try:
+        return attachment_sizes(_structure(data[0]))
+    except (ValueError, LookupError, TypeError, AttributeError):  # only names the parts: never fatal
+        return []
+
+
 def _internal_date(line: bytes, timezone: str) -> dt.datetime | None:
     """The server's INTERNALDATE (when it received the message), on the office's clock."""
     found = _INTERNALDATE.search(line)
@@ -173,6 +187,57 @@ def _internal_date(line: bytes, timezone: str) -> dt.datetime | None:
     except ValueError:
         return None
     return office_time(when, timezone)
+
+
+_TOKEN = re.compile(rb'\(|\)|"(?:[^"\\]|\\.)*"|[^\s()]+')
+
+
+def _structure(text: bytes) -> list:
+    """A BODYSTRUCTURE as nested lists of str / int / None (RFC 3501's parenthesised form)."""
+    stack: list[list] = [[]]
+    for token in _TOKEN.findall(text):
+        if token == b"(":
+            stack.append([])
+        elif token == b")" and len(stack) > 1:
+            done = stack.pop()
+            stack[-1].append(done)
+        elif token.startswith(b'"'):
+            stack[-1].append(re.sub(rb"\\(.)", rb"\1", token[1:-1]).decode("utf-8", "replace"))
+        else:
+            word = token.decode("ascii", "replace")
+            stack[-1].append(None if word.upper() == "NIL" else int(word) if word.isdigit() else word)
+    return stack[0]
+
+
+def attachment_sizes(structure: list) -> list[tuple[str, int]]:
+    """(file name, encoded size) of every part with a file name in a parsed BODYSTRUCTURE."""
+    found: list[tuple[str, int]] = []
+    for part in structure:
+        if not isinstance(part, list):
+            continue
+        if part and isinstance(part[0], str) and len(part) > 6 and isinstance(part[6], int):
+            params = [p for p in part[7:] if isinstance(p, list) and len(p) == 2 and isinstance(p[1], list)]
+            pairs = (part[2] or []) + [v for p in params for v in p[1]]
+            names = dict(zip(pairs[0::2], pairs[1::2]))
+            name = _param_name(names)
+            if name:
+                found.append((name, part[6]))
+        else:
+            found += attachment_sizes(part)
+    return found
+
+
+def _param_name(params: dict) -> str:
+    lowered = {str(k).lower(): v for k, v in params.items() if isinstance(v, str)}
+    if "filename*" in lowered:  # RFC 2231: charset'language'percent-encoded
+        charset, _, rest = lowered["filename*"].partition("'")
+        value = rest.partition("'")[2]  # after the language
+        try:
+            return urllib.parse.unquote(value, encoding=charset or "utf-8", errors="replace")
+        except LookupError:  # an unknown charset
+            return urllib.parse.unquote(value, errors="replace")
+    raw = lowered.get("filename") or lowered.get("name") or ""
+    return str(email.header.make_header(email.header.decode_header(raw))) if raw else ""
 
 
 def _fetch(imap: imaplib.IMAP4, uids: list[int], what: str) -> dict[int, tuple[bytes, bytes]]:
@@ -263,6 +328,7 @@ def _take(imap: imaplib.IMAP4, uids: list[int], result: CollectResult, store: St
                 if size > limit:
                     message.status = TOO_BIG
                     message.detail = too_big_message(message.label, size, settings.max_return_mb).message
+                    message.parts = _parts(imap, uid)
                     continue
                 wanted.append(message)
             if wanted and not dry_run:
@@ -310,7 +376,7 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
                                   str(period),
                                   sender=message.headers.sender or None, subject=message.headers.subject or None,
                                   message_id=message.headers.message_id or None)
-            problem = too_big_message(message.label, message.size, settings.max_return_mb)
+            problem = too_big_message(message.label, message.size, settings.max_return_mb, message.parts)
             offers.append(Offer(message.label, source, offered, None, None, None, [problem],
                                 message=message.headers.describe()))
             owner[message.label] = message
