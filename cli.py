@@ -379,8 +379,9 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @portfolio_option
 @reports_errors
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
-    """Read every return in FOLDER (and below), validate them, store the accepted ones and
-    write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
+    """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
+    them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
+    Exit 1 when any return was rejected."""
     from etl.cycle.ingest import ingest_folder, offered_paths
     from etl.cycle.portfolio import load_portfolio
     from etl.store.db import Store

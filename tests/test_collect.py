@@ -402,3 +402,19 @@ def test_a_return_for_another_month_is_left_for_that_months_run(office, dovecot)
     assert result.exit_code == 0, result.output
     assert "Accepted CPCA-001" in result.output
     assert [(r["project_id"], r["period"]) for r in office.query("SELECT * FROM returns")] == [("CPCA-001", "2023-08")]
+
+
+def test_a_saved_email_too_big_for_its_return_is_not_opened(tmp_path):
+    office = Office(tmp_path, None)
+    with open(office.inputs / "pmo.toml", "a") as settings:
+        settings.write("max_return_mb = 1\n")
+    folder = tmp_path / "returns"
+    folder.mkdir()
+    (folder / "photos.eml").write_bytes(reply_with_return(
+        office.pm("CPCA-001"), [("return.xlsx", os.urandom(2 * 1024 * 1024))],
+        dt.datetime(2023, 10, 12, 9, 0, tzinfo=BST)).as_bytes())
+    result = office.run("ingest", str(folder))
+    assert result.exit_code == 1
+    (problem,) = office.report("Problems")
+    assert problem["File"] == "photos.eml" and "over the 1 MB limit" in problem["Problem"]
+    assert problem["E-mail"] == f"from {office.pm('CPCA-001')}, \u201cRE: Highlight report\u201d, sent 12/10/2023 09:00"

@@ -32,7 +32,7 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.rag import normalise_rag
-from etl.cycle.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.cycle.reader import MB, FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -409,7 +409,9 @@ class Offer:
 
 def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[Offer]:
     """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook."""
-    from etl.cycle.messages import is_message_name, message_offers, read_message_file
+    from etl.cycle.messages import (
+        is_message_name, message_headers, message_offers, read_message_file, too_big_message,
+    )
 
     limit = int(settings.max_return_mb * 1024 * 1024)
     for path, skip_reason in offered_paths(folder):
@@ -417,6 +419,11 @@ def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[
         if skip_reason is not None:
             offered = _offered(path, period, None) if path.is_file() and not path.is_symlink() else None
             yield Offer(name, path, offered, skip=skip_reason)
+        elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
+            # Not opened: what it carries would be over the limit once decoded from base64.
+            problem = too_big_message(name, path.stat().st_size, settings.max_return_mb)
+            yield Offer(name, path, _offered(path, period, None), problems=[problem],
+                        message=message_headers(path, settings.timezone).describe())
         elif is_message_name(path):
             message = read_message_file(path, settings.timezone)
             saved = _offered(path, period, message.raw).received_at

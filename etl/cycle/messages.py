@@ -155,6 +155,19 @@ def read_message_file(path: Path, timezone: str) -> MailMessage:
     return parse_msg(data, timezone) if path.suffix.lower() == ".msg" else parse_eml(data, timezone)
 
 
+def message_headers(path: Path, timezone: str) -> MailMessage:
+    """Sender, subject and date of a saved message too big to open, from its first 64 KB (`.eml`
+    only: an Outlook file keeps them scattered through the file)."""
+    if path.suffix.lower() != ".eml":
+        return MailMessage(raw=b"")
+    with open(path, "rb") as handle:
+        head = handle.read(65536)
+    end = min((i for i in (head.find(b"\r\n\r\n"), head.find(b"\n\n")) if i >= 0), default=len(head))
+    message = parse_eml(head[:end] + b"\r\n\r\n", timezone)
+    message.raw = b""
+    return message
+
+
 def _date(header: object, timezone: str) -> dt.datetime | None:
     if header is None:
         return None
