@@ -427,9 +427,7 @@ def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[
         elif is_message_name(path):
             message = read_message_file(path, settings.timezone)
             saved = _offered(path, period, message.raw).received_at
-            for item in message_offers(message, name, path, str(period), settings.timezone, saved):
-                yield Offer(item.name, path, item.offered, item.data, Path(item.offered.name), None, item.problems,
-                            item.message_key, item.describe)
+            yield from message_offers(message, name, path, str(period), settings.timezone, saved)
         else:
             size = path.stat().st_size
             data = None if size > limit else path.read_bytes()

@@ -24,12 +24,15 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 from zoneinfo import ZoneInfo
 
 from etl.cycle.reader import MB, is_spreadsheet_name
 from etl.errors import Problem
 from etl.store.db import OfferedFile
+
+if TYPE_CHECKING:
+    from etl.cycle.ingest import Offer
 
 #: Saved messages ingest opens to find the returns attached.
 MESSAGE_SUFFIXES: tuple[str, ...] = (".eml", ".msg")
@@ -44,10 +47,10 @@ _RESEND = "Ask the sender to reply with the completed workbook (.xlsx) attached.
 
 @dataclass(frozen=True)
 class MailedFile:
-    """A spreadsheet attached to a message: a safe file name and its bytes (None: not downloaded)."""
+    """A spreadsheet attached to a message: a safe file name and its bytes."""
 
     name: str
-    data: bytes | None
+    data: bytes
     size: int
 
 
@@ -190,26 +193,16 @@ def _add(message: MailMessage, name: str, content: bytes) -> None:
 # ----------------------------------------------------------------------------- offers
 
 
-@dataclass
-class MessageOffer:
-    """One thing a message offers ingest: an attached workbook, or the message itself when it has none."""
-
-    name: str  # as the report shows it: "<message> › <attachment>"
-    offered: OfferedFile
-    data: bytes | None  # the workbook's bytes; None when not downloaded (too big) or no workbook
-    problems: list[Problem] = field(default_factory=list)  # set: rejected without reading
-    message_key: str = ""  # the same for every workbook of one message
-    describe: str = ""  # sender, subject and date, for the report
-
-
 def message_offers(message: MailMessage, label: str, source: Path, period: str, timezone: str,
-                   fallback_received: dt.datetime) -> list[MessageOffer]:
+                   fallback_received: dt.datetime) -> list["Offer"]:
     """What a message offers ingest: each attached workbook, or one rejected entry for the message.
 
     `label` names the message in the report (its file name, or the mailbox UID); `source` is
     the saved message (or a stand-in path for one fetched); a message without a `Date` is
     taken as received at `fallback_received` (the saved file's time, or the server's).
     """
+    from etl.cycle.ingest import Offer  # here: ingest needs pandas, which the register's use of this module does not
+
     received = message.date or fallback_received
     how = FROM_MESSAGE_DATE if message.date else FROM_FILE_TIME
     evidence_name = safe_name(Path(label).stem, 0) + (".msg" if source.suffix.lower() == ".msg" else ".eml")
@@ -217,12 +210,13 @@ def message_offers(message: MailMessage, label: str, source: Path, period: str, 
     said = message.describe()
 
     def offer(name: str, sha: str, size: int, data: bytes | None, problems: list[Problem],
-              file_name: str) -> MessageOffer:
+              file_name: str) -> Offer:
         offered = OfferedFile(
             source, sha, size, received, period, sender=message.sender or None, subject=message.subject or None,
             message_id=message.message_id or None, received_source=how, data=data,
             evidence=(evidence_name, message.raw), display_name=file_name)
-        return MessageOffer(name, offered, data, problems, key, said)
+        return Offer(name, source, offered, data, read_as=Path(file_name), problems=problems, message_key=key,
+                     message=said)
 
     if message.unreadable or not message.workbooks:
         if message.unreadable:
@@ -231,17 +225,8 @@ def message_offers(message: MailMessage, label: str, source: Path, period: str, 
             others = f" (attached: {', '.join(message.others)})" if message.others else ""
             problem = Problem(f"No attachment: the message carries no workbook{others}.", file=label, fix=_RESEND)
         return [offer(label, key, len(message.raw), None, [problem], evidence_name)]
-    out = []
-    for attached in message.workbooks:
-        name = f"{label} \u203a {attached.name}"
-        if attached.data is None:
-            # Not downloaded: named by where it is, since its bytes (and hash) are unknown.
-            sha = hashlib.sha256(f"{message.message_id or key} {attached.name}".encode()).hexdigest()
-            out.append(offer(name, sha, attached.size, None, [], attached.name))
-        else:
-            out.append(offer(name, hashlib.sha256(attached.data).hexdigest(), attached.size, attached.data, [],
-                             attached.name))
-    return out
+    return [offer(f"{label} \u203a {attached.name}", hashlib.sha256(attached.data).hexdigest(), attached.size,
+                  attached.data, [], attached.name) for attached in message.workbooks]
 
 
 def too_big_message(label: str, size: int, max_mb: float, parts: list[tuple[str, int]] | None = None) -> Problem:

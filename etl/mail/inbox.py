@@ -362,12 +362,10 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
         source = Path(f"{message.label}.eml")
         if message.status == TAKEN and message.raw is not None:
             parsed = parse_eml(message.raw, settings.timezone)
-            items = message_offers(parsed, message.label, source, str(period), settings.timezone,
-                                   message.arrived or dt.datetime.now().replace(microsecond=0))
-            for item in items:
-                offers.append(Offer(item.name, source, item.offered, item.data, Path(item.offered.name), None,
-                                    item.problems, item.message_key, item.describe))
-                owner[item.name] = message
+            for offer in message_offers(parsed, message.label, source, str(period), settings.timezone,
+                                        message.arrived or dt.datetime.now().replace(microsecond=0)):
+                offers.append(offer)
+                owner[offer.name] = message
         elif message.status == TOO_BIG:
             # Refused unread: named by where it is, as its bytes (and so their hash) are unknown.
             identity = f"{result.mailbox} {message.uid} {message.headers.message_id}".encode()
