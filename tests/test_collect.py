@@ -386,6 +386,7 @@ def test_a_message_without_a_date_counts_from_when_the_server_received_it(office
     assert office.run("collect").exit_code == 0
     (stored,) = office.query("SELECT received_at FROM returns")
     assert stored["received_at"] == "2023-10-11T09:05:00"  # 08:05 UTC is 09:05 BST
+    assert office.query("SELECT received_source FROM files") == [{"received_source": "server arrival time"}]
 
 
 def test_a_return_for_another_month_is_left_for_that_months_run(office, dovecot):

@@ -39,6 +39,7 @@ MESSAGE_SUFFIXES: tuple[str, ...] = (".eml", ".msg")
 #: How `files.received_source` says where the received time came from.
 FROM_MESSAGE_DATE = "message date"
 FROM_FILE_TIME = "file time"
+FROM_SERVER_TIME = "server arrival time"  # the mailbox's INTERNALDATE, for a message without a Date
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f<>:\"|?*]")
 _MAX_NAME = 120
@@ -194,17 +195,18 @@ def _add(message: MailMessage, name: str, content: bytes) -> None:
 
 
 def message_offers(message: MailMessage, label: str, source: Path, period: str, timezone: str,
-                   fallback_received: dt.datetime) -> list["Offer"]:
+                   fallback_received: dt.datetime, fallback_source: str = FROM_FILE_TIME) -> list["Offer"]:
     """What a message offers ingest: each attached workbook, or one rejected entry for the message.
 
     `label` names the message in the report (its file name, or the mailbox UID); `source` is
     the saved message (or a stand-in path for one fetched); a message without a `Date` is
-    taken as received at `fallback_received` (the saved file's time, or the server's).
+    taken as received at `fallback_received` (the saved file's time, or the server's:
+    `fallback_source` says which, for the store).
     """
     from etl.cycle.ingest import Offer  # here: ingest needs pandas, which the register's use of this module does not
 
     received = message.date or fallback_received
-    how = FROM_MESSAGE_DATE if message.date else FROM_FILE_TIME
+    how = FROM_MESSAGE_DATE if message.date else fallback_source
     evidence_name = safe_name(Path(label).stem, 0) + (".msg" if source.suffix.lower() == ".msg" else ".eml")
     key = hashlib.sha256(message.raw).hexdigest()
     said = message.describe()

@@ -37,7 +37,7 @@ import pandas as pd
 
 from etl.config import Settings
 from etl.cycle.ingest import OUTCOME_REJECTED, IngestResult, Offer, ingest_offers
-from etl.cycle.messages import MailMessage, message_offers, office_time, parse_eml, too_big_message
+from etl.cycle.messages import FROM_SERVER_TIME, MailMessage, message_offers, office_time, parse_eml, too_big_message
 from etl.errors import ConfigError
 from etl.rules.periods import Period
 from etl.store.db import OfferedFile, Store
@@ -363,7 +363,8 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
         if message.status == TAKEN and message.raw is not None:
             parsed = parse_eml(message.raw, settings.timezone)
             for offer in message_offers(parsed, message.label, source, str(period), settings.timezone,
-                                        message.arrived or dt.datetime.now().replace(microsecond=0)):
+                                        message.arrived or dt.datetime.now().replace(microsecond=0),
+                                        FROM_SERVER_TIME):
                 offers.append(offer)
                 owner[offer.name] = message
         elif message.status == TOO_BIG:
