@@ -8,7 +8,9 @@ e-mail its project manager sends back (`tests/helpers_imap.reply_with_return`) a
 delivers them all into a private Dovecot on loopback (IMAP APPEND). Each round then, with a
 fresh store, times `etl.mail.inbox.collect_mailbox`: select the folder, fetch headers and
 sizes, download the bodies, parse the messages, ingest every attached workbook (validate,
-store, archive with the message, validation report) and record each message as taken.
+store, archive with the message) and record each message as taken, then write the
+validation report (`etl.office.Office.collect`, what `pmo collect` runs; the portfolio is
+read inside the timing too).
 Dovecot runs in its own processes on the same two cores, so its work is in the figure.
 Prints the median and the peak memory of this process.
 """
@@ -32,8 +34,7 @@ from bench_ingest import build_returns  # noqa: E402
 from bench_templates import PERIOD, build_portfolio  # noqa: E402
 from etl.config import Settings  # noqa: E402
 from etl.cycle.portfolio import load_portfolio  # noqa: E402
-from etl.mail.inbox import collect_mailbox  # noqa: E402
-from etl.store.db import Store  # noqa: E402
+from etl.office import Office  # noqa: E402
 from helpers_imap import PASSWORD, USER, Dovecot, reply_with_return  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
@@ -62,11 +63,12 @@ def main() -> None:
             delivered = time.perf_counter() - start
             settings = Settings(imap_host="127.0.0.1", imap_port=server.port, imap_user=USER, imap_security="plain")
             for round_number in range(args.rounds):
-                with Store(tmp_path / f"round{round_number}.db") as store:
-                    start = time.perf_counter()
-                    result = collect_mailbox(PERIOD, store, portfolio, settings, tmp_path / f"out{round_number}",
-                                             PASSWORD)
-                    times.append(time.perf_counter() - start)
+                office = Office(inputs=tmp_path, outputs=tmp_path / f"out{round_number}",
+                                db=tmp_path / f"round{round_number}.db", portfolio_path=portfolio_path,
+                                settings=settings)
+                start = time.perf_counter()
+                result = office.collect(PERIOD, PASSWORD)
+                times.append(time.perf_counter() - start)
                 assert result.ingest is not None and not result.lost
                 accepted = len(result.ingest.all_accepted)
                 assert accepted == len(paths), result.ingest.summary()

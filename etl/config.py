@@ -1,6 +1,6 @@
 """Settings an office may change: districts, due day, size limits, chase rules.
 
-Defaults follow DESIGN.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
+Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
 
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
@@ -32,7 +32,7 @@ IMAP_SECURITY = ("tls", "starttls", "plain")
 
 @dataclass(frozen=True)
 class Settings:
-    """Office-level settings, with DESIGN.md's defaults."""
+    """Office-level settings, with the design's defaults (docs/design.md)."""
 
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     # Returns are due on this working day of the month after the period.

@@ -21,11 +21,9 @@ from click.testing import CliRunner
 
 import cli
 from conftest import example_rows, write_rows_csv
-from etl.config import load_settings
 from etl.cycle.portfolio import load_portfolio
-from etl.mail.inbox import collect_mailbox
+from etl.office import Office as PmoOffice
 from etl.rules.periods import Period
-from etl.store.db import Store
 from helpers_imap import PASSWORD, USER, Dovecot, available, reply_with_return
 from helpers_msg import outlook_msg
 from helpers_returns import context_for, good_answers, good_return
@@ -275,11 +273,8 @@ def test_a_message_over_the_size_limit_is_refused_before_it_is_downloaded(office
 def test_server_going_away_mid_run_keeps_what_was_taken_and_the_rerun_takes_the_rest(office, dovecot):
     dovecot.deliver(*[reply_with_return(office.pm(p), [(f"{p}.xlsx", office.workbook(p))],
                                         dt.datetime(2023, 10, 9, 10, i, tzinfo=BST)) for i, p in enumerate(PROJECTS)])
-    settings = load_settings(office.inputs)
-    portfolio = load_portfolio(office.portfolio, settings)
-    with Store(office.db) as store:
-        first = collect_mailbox(Period.parse(PERIOD), store, portfolio, settings, office.outputs, PASSWORD, batch=2,
-                                on_batch=lambda n: dovecot.stop())
+    pmo = PmoOffice(inputs=office.inputs, outputs=office.outputs, db=office.db, portfolio_path=office.portfolio)
+    first = pmo.collect(Period.parse(PERIOD), PASSWORD, batch=2, on_batch=lambda n: dovecot.stop())
     assert "connection to the mailbox was lost" in first.lost and "2 message(s) not taken" in first.lost
     assert first.exit_code == 1
     assert sorted(r["project_id"] for r in office.query("SELECT * FROM returns")) == ["CPCA-001", "CPCA-002"]

@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 
 import cli
 import etl.workbooks.register as register_workbook
+from etl.office import Office
 from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio, reporting_plan
 from etl.rules.rag import RAG_SCALE, direction_of_travel, is_escalated
 from etl.cycle.register import (
-    NO_RAG, build_register, carried_label, make_register, rag_breakdown, register_path, slippage_days,
+    NO_RAG, build_register, carried_label, rag_breakdown, register_path, slippage_days,
 )
 from etl.workbooks.register import SHEETS, write_register
 from etl.store.db import Store
@@ -35,7 +36,8 @@ IDS = [f"R-{n:02d}" for n in range(1, 11)]
 def case(tmp_path_factory):
     folder = tmp_path_factory.mktemp("register")
     portfolio, db = build_case(folder)
-    path, register = make_register(portfolio, db, folder / "outputs", PERIOD, AS_OF)
+    office = Office(outputs=folder / "outputs", db=db, portfolio_path=portfolio, settings=Settings())
+    path, register = office.register(PERIOD, AS_OF)
     return {"folder": folder, "portfolio": portfolio, "db": db, "path": path, "register": register,
             "book": load_workbook(path)}
 

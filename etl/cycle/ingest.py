@@ -1,11 +1,15 @@
 """Ingest a folder of returns: read, normalise, validate the batch, store, and report.
 
 `ingest_folder` walks the folder (and below, in sorted order), reads each return by its
-defined names (`etl.reader`), normalises what partners type (RAG variants, UK dates, money,
+defined names (`etl.cycle.reader`), normalises what partners type (RAG variants, UK dates, money,
 stray spaces), validates the whole batch at once with one lazy pandera validation per table
 (`schemas.highlight`), maps every failure back to its file and cell, then writes each file's
 outcome to the store in its own transaction and the validation report last. The files
 themselves are only ever read: never moved, changed or deleted.
+
+A saved e-mail in the folder (`.eml`, Outlook `.msg`) offers each workbook attached to it,
+received at the message's date (`etl.cycle.messages`); `ingest_offers` takes such offers
+from anywhere, which is how `pmo collect` ingests what it takes from the mailbox.
 
 Outcomes: accepted; accepted superseding an earlier return for the same project and period
 (both stay on record); rejected (with every problem); duplicate (these exact bytes were
@@ -31,8 +35,11 @@ from etl.contracts import fields as F
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
+from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import normalise_rag
-from etl.cycle.reader import MB, FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.cycle.reader import MB, FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
+from etl.errors import ReturnUnreadable
+from etl.cycle.offers import Offer
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -254,10 +261,8 @@ def _display(value: Any) -> str:
         return ""
     if isinstance(value, H.Unparsed):
         return _display(value.raw)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != dt.time(0) else value.strftime("%d/%m/%Y")
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return uk_date(value, with_time=True)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -265,9 +270,12 @@ def _display(value: Any) -> str:
 
 def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell: Any, file: str,
              table_row: bool) -> Problem:
-    fix = H.fix_for_kind(H.KINDS.get(column, "")) if check == "unreadable" else rule.fix(label, value)
+    kind = H.KINDS.get(column, "")
+    fix = H.fix_for_kind(kind) if check == "unreadable" else rule.fix(label, value)
+    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…).
+    code = f"not_a_{kind or 'value'}" if check == "unreadable" else check
     return Problem(
-        rule.message(label, value), file=file, field=label, sheet=cell.sheet if cell else "",
+        rule.message(label, value), file=file, code=code, field=label, sheet=cell.sheet if cell else "",
         row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
         value=_display(cell.value if cell else value), fix=fix,
     )
@@ -388,25 +396,6 @@ def _later_return(store: Store, record: ReturnRecord, offered: OfferedFile) -> d
 # ----------------------------------------------------------------------------- the run
 
 
-@dataclass
-class Offer:
-    """One entry ingest reports on: a file in the folder, or a workbook attached to an e-mail.
-
-    `read_as` is the name whose extension says how to read `data` (None: too big to read);
-    `problems` already set reject it unread (a message with no workbook); `skip` skips it.
-    """
-
-    name: str
-    path: Path  # the file, or the message it came in (what `on_file` is told)
-    offered: OfferedFile | None
-    data: bytes | None = None
-    read_as: Path | None = None
-    skip: str | None = None
-    problems: list[Problem] = field(default_factory=list)
-    message_key: str = ""  # the same for every workbook attached to one message
-    message: str = ""  # the message's sender, subject and date, for the report
-
-
 def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[Offer]:
     """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook."""
     from etl.cycle.messages import (
@@ -440,13 +429,12 @@ def ingest_folder(
     store: Store,
     portfolio: pd.DataFrame,
     settings: Settings,
-    outputs: Path,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest every return in `folder` (and below) for `period`; write the validation report.
+    """Ingest every return in `folder` (and below; saved e-mails too) for `period` into the store.
 
-    `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
+    `portfolio` is `etl.cycle.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """
@@ -454,7 +442,7 @@ def ingest_folder(
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
     return ingest_offers(folder_offers(folder, period, settings), folder, period, store, portfolio, settings,
-                         outputs, on_file, today)
+                         on_file, today)
 
 
 def ingest_offers(
@@ -464,13 +452,11 @@ def ingest_offers(
     store: Store,
     portfolio: pd.DataFrame,
     settings: Settings,
-    outputs: Path,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest `offers` (files of `folder`, or workbooks attached to e-mails) for `period`; write the report."""
+    """Ingest `offers` (files of `folder`, or workbooks attached to e-mails) for `period` into the store."""
     from etl.cycle.portfolio import reporting_plan
-    from etl.workbooks.validation_report import write_validation_report
 
     today = today or dt.date.today()
     result = IngestResult(period, Path(folder))
@@ -495,7 +481,7 @@ def ingest_offers(
         offered = item.offered
         if item.skip is not None:
             outcome.outcome = OUTCOME_SKIPPED
-            outcome.problems = [Problem(f"Skipped: {item.skip}.", file=name, severity="warning")]
+            outcome.problems = [Problem(f"Skipped: {item.skip}.", file=name, code="skipped", severity="warning")]
             if offered is not None:
                 _describe(outcome, offered)
                 _log_once(store, offered, SKIPPED, outcome.problems, None)
@@ -515,7 +501,8 @@ def ingest_offers(
                 outcome.project_id = earlier["project_id"]
                 outcome.problems = [Problem(
                     f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
-                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, severity="warning")]
+                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, code="duplicate",
+                    severity="warning")]
             else:
                 copies.append((outcome, first_of[offered.sha256]))
             result._add(outcome)
@@ -558,8 +545,7 @@ def ingest_offers(
         # Said once the first file's fate is known.
         copy.project_id = first.project_id
         copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
-                                 file=copy.name, severity="warning")]
-    result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
+                                 file=copy.name, code="duplicate", severity="warning")]
     return result
 
 
@@ -577,7 +563,7 @@ def _several_per_project(pending: list[tuple[FileOutcome, OfferedFile]],
                 out[name] = [Problem(
                     f"The message carries {len(names)} workbooks for {project} "
                     f"({', '.join(n.rsplit(' › ', 1)[-1] for n in names)}): which one is the return is not clear, "
-                    "so none was taken.", file=name,
+                    "so none was taken.", file=name, code="several_workbooks",
                     fix="Ask the sender to reply with only the final return attached.")]
     return out
 
@@ -609,7 +595,7 @@ def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as:
     except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
         # One odd file must not stop the batch: reject it, saying what failed.
         outcome.problems = [Problem(
-            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name,
+            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name, code="unreadable",
             fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
         return None
     outcome.project_id = raw.project_id
@@ -623,7 +609,8 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
     if later is not None:
         outcome.problems.append(Problem(
             f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-            "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
+            "already on record, so this one is kept as superseded by it.", file=outcome.name, code="later_return_stands",
+            severity="warning"))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
     outcome.return_id = stored.return_id
@@ -631,7 +618,7 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
 
 
 def _uk_day(iso: str) -> str:
-    return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+    return uk_date(stored_date(iso))
 
 
 def _describe(outcome: FileOutcome, offered: OfferedFile) -> None:
@@ -650,7 +637,7 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     cell = raw.fields.get("project_id")
     return [Problem(
         f"{project} is not due to report for {period} ({why}); the return was accepted anyway.",
-        file=outcome.name, field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
+        file=outcome.name, code="not_due", field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=project, severity="warning",
         fix="Nothing to do, unless the project's stage or frequency on the portfolio is out of date.",
     )]
@@ -664,7 +651,7 @@ def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any],
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(
         f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
-        "finished, or is the forecast out of date?", file=outcome.name,
+        "finished, or is the forecast out of date?", file=outcome.name, code="forecast_before_period",
         field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",
         fix="If the project has finished, tell the Programme Office so it can be closed; otherwise update the forecast.",

@@ -24,15 +24,13 @@ import re
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 from zoneinfo import ZoneInfo
 
 from etl.cycle.reader import MB, is_spreadsheet_name
 from etl.errors import Problem
+from etl.cycle.offers import Offer
 from etl.store.db import OfferedFile
-
-if TYPE_CHECKING:
-    from etl.cycle.ingest import Offer
 
 #: Saved messages ingest opens to find the returns attached.
 MESSAGE_SUFFIXES: tuple[str, ...] = (".eml", ".msg")
@@ -195,7 +193,7 @@ def _add(message: MailMessage, name: str, content: bytes) -> None:
 
 
 def message_offers(message: MailMessage, label: str, source: Path, period: str, timezone: str,
-                   fallback_received: dt.datetime, fallback_source: str = FROM_FILE_TIME) -> list["Offer"]:
+                   fallback_received: dt.datetime, fallback_source: str = FROM_FILE_TIME) -> list[Offer]:
     """What a message offers ingest: each attached workbook, or one rejected entry for the message.
 
     `label` names the message in the report (its file name, or the mailbox UID); `source` is
@@ -203,8 +201,6 @@ def message_offers(message: MailMessage, label: str, source: Path, period: str, 
     taken as received at `fallback_received` (the saved file's time, or the server's:
     `fallback_source` says which, for the store).
     """
-    from etl.cycle.ingest import Offer  # here: ingest needs pandas, which the register's use of this module does not
-
     received = message.date or fallback_received
     how = FROM_MESSAGE_DATE if message.date else fallback_source
     evidence_name = safe_name(Path(label).stem, 0) + (".msg" if source.suffix.lower() == ".msg" else ".eml")
@@ -222,10 +218,11 @@ def message_offers(message: MailMessage, label: str, source: Path, period: str, 
 
     if message.unreadable or not message.workbooks:
         if message.unreadable:
-            problem = Problem(message.unreadable, file=label, fix=_RESEND)
+            problem = Problem(message.unreadable, file=label, code="message_unreadable", fix=_RESEND)
         else:
             others = f" (attached: {', '.join(message.others)})" if message.others else ""
-            problem = Problem(f"No attachment: the message carries no workbook{others}.", file=label, fix=_RESEND)
+            problem = Problem(f"No attachment: the message carries no workbook{others}.", file=label,
+                              code="no_attachment", fix=_RESEND)
         return [offer(label, key, len(message.raw), None, [problem], evidence_name)]
     return [offer(f"{label} \u203a {attached.name}", hashlib.sha256(attached.data).hexdigest(), attached.size,
                   attached.data, [], attached.name) for attached in message.workbooks]
@@ -242,7 +239,7 @@ def too_big_message(label: str, size: int, max_mb: float, parts: list[tuple[str,
     return Problem(
         f"The message is {size / MB:.1f} MB{f' (attached: {attached})' if attached else ''}, over the "
         f"{max_mb:g} MB limit for a return, so it was not downloaded.",
-        file=label, value=size,
+        file=label, code="too_big", value=size,
         fix="A highlight report is normally well under 1 MB: ask the sender to send the template alone, without "
             "pictures or other large files (or raise max_return_mb in pmo.toml).")
 
@@ -270,5 +267,5 @@ def sender_problem(sender: str | None, expected: set[str], file: str) -> Problem
         return None
     return Problem(
         f"The return was {note} ({', '.join(sorted(expected))}); it was accepted, but check it is genuine.",
-        file=file, field="Sender", value=sender, severity="warning",
+        file=file, code="unexpected_sender", field="Sender", value=sender, severity="warning",
         fix="If this person now manages the project, update the portfolio's Project Manager Email.")

@@ -38,7 +38,7 @@ import pandas as pd
 from etl.config import Settings
 from etl.cycle.ingest import OUTCOME_REJECTED, IngestResult, Offer, ingest_offers
 from etl.cycle.messages import FROM_SERVER_TIME, MailMessage, message_offers, office_time, parse_eml, too_big_message
-from etl.errors import ConfigError
+from etl.errors import MailboxError
 from etl.rules.periods import Period
 from etl.store.db import OfferedFile, Store
 
@@ -53,10 +53,6 @@ _HEADERS = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID FROM SUBJECT DATE)]"
 _UID = re.compile(rb"UID (\d+)")
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 _INTERNALDATE = re.compile(rb'INTERNALDATE "([^"]+)"')
-
-
-class MailboxError(ConfigError):
-    """The mailbox cannot be used: not set up, unreachable, login refused, folder missing (exit 2)."""
 
 
 @dataclass
@@ -259,7 +255,6 @@ def collect_mailbox(
     store: Store,
     portfolio: pd.DataFrame,
     settings: Settings,
-    outputs: Path,
     password: str | None,
     dry_run: bool = False,
     batch: int = FETCH_BATCH,
@@ -267,6 +262,8 @@ def collect_mailbox(
     today: dt.date | None = None,
 ) -> CollectResult:
     """Take the new messages from the mailbox folder, ingest their returns for `period`, and record them.
+
+    The caller writes the validation report of `result.ingest` (see `etl.office.Office.collect`).
 
     With `dry_run`, only the headers and sizes are fetched: nothing is downloaded, ingested,
     recorded or moved. `on_batch(n)` is called after each FETCH of `n` messages.
@@ -285,7 +282,7 @@ def collect_mailbox(
         result.already = len(uids) - len(new)
         _take(imap, new, result, store, settings, dry_run, batch, on_batch, str(period))
         if not dry_run:
-            _ingest(result, store, portfolio, settings, outputs, period, today)
+            _ingest(result, store, portfolio, settings, period, today)
             for message in result.messages:
                 if message.status != NOT_TAKEN:
                     store.record_collected(key, uidvalidity, message.uid, message.headers.message_id or None,
@@ -353,8 +350,8 @@ def _take(imap: imaplib.IMAP4, uids: list[int], result: CollectResult, store: St
             on_batch(len(chunk))
 
 
-def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settings: Settings, outputs: Path,
-            period: Period, today: dt.date | None) -> None:
+def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settings: Settings, period: Period,
+            today: dt.date | None) -> None:
     """Offer every taken message's workbooks (and each refused one) to ingest; note the outcomes per message."""
     offers: list[Offer] = []
     owner: dict[str, MailboxMessage] = {}
@@ -381,8 +378,7 @@ def _ingest(result: CollectResult, store: Store, portfolio: pd.DataFrame, settin
             owner[message.label] = message
     if not offers:
         return
-    result.ingest = ingest_offers(offers, Path(result.mailbox), period, store, portfolio, settings, outputs,
-                                  today=today)
+    result.ingest = ingest_offers(offers, Path(result.mailbox), period, store, portfolio, settings, today=today)
     for outcome in result.ingest.files:
         message = owner.get(outcome.name)
         if message is not None:

@@ -226,15 +226,6 @@ class AcceptOutcome:
     superseded_id: int | None  # the earlier return this one replaced
 
 
-def stored_date(value: Any) -> dt.date | None:
-    """A date or time the store keeps as ISO text (`2023-10-06`, `2023-10-06T09:30:00`), as a date."""
-    if not value:
-        return None
-    if isinstance(value, dt.date):
-        return value if not isinstance(value, dt.datetime) else value.date()
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def _to_sql(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.replace(microsecond=0).isoformat()
