@@ -5,6 +5,7 @@ Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`,
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
     max_return_mb = 30
+    committees = ["Skills and Employment", "Transport and Infrastructure"]
 
 Unknown keys are an error (a typo should not silently fall back to a default).
 """
@@ -26,7 +27,25 @@ DEFAULT_DISTRICTS = (
     "South Cambridgeshire",
 )
 AREA_WIDE = "Area-wide"
+#: The thematic committees of the Performance Management Framework (seed 004).
+DEFAULT_COMMITTEES = (
+    "Skills and Employment",
+    "Environment and Sustainable Communities",
+    "Transport and Infrastructure",
+    "Business Board",
+)
+#: The directorates whose business plans hold the Priority Activities.
+DEFAULT_DIRECTORATES = (
+    "Chief Executive's Office",
+    "Economy and Growth",
+    "Place and Connectivity",
+    "Resources and Performance",
+    "Skills and Employment",
+)
+#: Settings that are lists of names.
+_NAME_LISTS = ("districts", "committees", "directorates")
 SETTINGS_FILE = "pmo.toml"
+IMAP_SECURITY = ("tls", "starttls", "plain")
 #: Fields the public dashboard publishes beyond those it is built on (see
 #: `etl.cycle.dashboard.FIELDS`): none names an individual, holds an e-mail address, a
 #: sponsor's comment or a risk. An office lists its own in `dashboard_public_fields`.
@@ -52,6 +71,26 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
+    # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
+    timezone: str = "Europe/London"
+    # The office mailbox `pmo collect` reads (issue 16); the password only from PMO_IMAP_PASSWORD.
+    imap_host: str = ""
+    imap_port: int = 0  # 0: 993 for "tls", 143 otherwise
+    imap_user: str = ""
+    imap_folder: str = "INBOX"
+    # "tls" (from the start), "starttls", or "plain" (refused unless the host is this machine).
+    imap_security: str = "tls"
+    # A certificate file to trust besides the system's (a server with its own certificate).
+    imap_ca_file: str = ""
+    # Folders to move taken messages to; empty: leave them where they are. Mail is never deleted.
+    imap_processed_folder: str = ""
+    imap_rejected_folder: str = ""
+    # The corporate performance report: its committees, directorates and the paper's cover.
+    committees: tuple[str, ...] = DEFAULT_COMMITTEES
+    directorates: tuple[str, ...] = DEFAULT_DIRECTORATES
+    paper_meeting: str = "Combined Authority Board"
+    paper_author: str = "Head of Policy and Performance"
     # The public dashboard: the district boundaries it maps (a GeoJSON file; relative to the
     # inputs folder; blank: the six districts bundled with pmo) and the fields it publishes.
     dashboard_boundaries: str = ""
@@ -78,13 +117,30 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    for key in ("districts", "dashboard_public_fields"):
+    for key in _NAME_LISTS:
         if key in data:
-            if not isinstance(data[key], list) or not all(isinstance(d, str) for d in data[key]):
+            names = data[key]
+            if not isinstance(names, list) or not names or not all(isinstance(d, str) and d.strip() for d in names):
                 raise ConfigError(f"{path}: '{key}' must be a list of names")
-            data[key] = tuple(d.strip() for d in data[key])
+            data[key] = tuple(d.strip() for d in names)
+    if "dashboard_public_fields" in data:  # may be empty: publish only what the dashboard is built on
+        names = data["dashboard_public_fields"]
+        if not isinstance(names, list) or not all(isinstance(d, str) for d in names):
+            raise ConfigError(f"{path}: 'dashboard_public_fields' must be a list of names")
+        data["dashboard_public_fields"] = tuple(d.strip() for d in names)
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
             raise ConfigError(f"{path}: 'due_working_day' must be a whole number from 1 to 20, not {day!r}")
+    if "timezone" in data:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{path}: 'timezone' {data['timezone']!r} is not a time zone name "
+                              "(e.g. Europe/London)") from exc
+    if data.get("imap_security", "tls") not in IMAP_SECURITY:
+        raise ConfigError(f"{path}: 'imap_security' must be one of {', '.join(IMAP_SECURITY)}, "
+                          f"not {data['imap_security']!r}")
     return replace(settings, **data)

@@ -40,11 +40,12 @@ HEADERS: dict[str, str] = {
     "Most Complex": "most_complex",
     "Latitude": "latitude",
     "Longitude": "longitude",
+    "Most Complex Reason": "most_complex_reason",
     # Optional (issue 13): "no" keeps a commercially sensitive project off the public dashboard.
     "Publish": "publish",
 }
-#: Headers a portfolio may leave out (the value is then blank).
-OPTIONAL: tuple[str, ...] = ("Publish",)
+#: Columns a portfolio may leave out (older portfolios predate them).
+OPTIONAL_HEADERS: tuple[str, ...] = ("Most Complex Reason", "Publish")
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 

@@ -24,6 +24,7 @@ from etl.rules import periods
 from etl.config import Settings
 from etl.rules.periods import Period
 from etl.rules.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
+from etl.cycle.messages import expected_senders, sent_by_note
 from etl.cycle.status import period_status
 from etl.store.db import Store
 from etl.rules.dates import stored_date
@@ -162,6 +163,7 @@ def build_register(
         if state in (periods.RECEIVED, periods.RECEIVED_LATE) or state in _CARRIED:
             shown[pid] = history.last(pid, this)
     details = store.returns_by_id([r["id"] for r in shown.values() if r is not None])
+    senders = store.senders_of(list(details))
 
     rows = []
     for row in plan:
@@ -216,6 +218,8 @@ def build_register(
             "days_overdue": int(row["days_overdue"] or 0),
             "rejected_files": int(row["rejected_files"] or 0),
             "escalation_reason": _escalation_reason(rag, previous, direction),
+            "sent_by": sent_by_note(senders.get(got["id"]) if got else None,
+                                    expected_senders(row["project_manager_email"], row["internal_representative_email"])),
         })
 
     earlier = store.register_projects(period.shift(-1))

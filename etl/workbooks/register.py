@@ -58,6 +58,8 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Project Manager", "project_manager", "wrap", 14),
     Column("Internal Representative", "internal_representative", "wrap", 14),
     Column("Last Return Received", "last_received", "date", 11),
+    # An e-mailed return from someone other than the project's contacts (issue 16).
+    Column("Sent By", "sent_by", "wrap", 24),
 )
 
 _BY_KEY = {c.key: c for c in REGISTER_COLUMNS}
