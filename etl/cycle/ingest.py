@@ -32,7 +32,7 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
-from etl.rules.rag import normalise_rag
+from etl.rules.rag import NOT_RATED_REASONS, normalise_rag, normalise_status
 from etl.cycle.reader import FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
 from etl.errors import ReturnUnreadable
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
@@ -186,6 +186,8 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
     "date": parse_date,
     "money": parse_money,
     "rag": normalise_rag,
+    "status": normalise_status,
+    "not_rated_reason": lambda v: _choice(v, NOT_RATED_REASONS, "a reason for not rating"),
     "period": _period,
     "milestone_status": lambda v: _choice(v, F.MILESTONE_STATUSES, "a milestone status"),
     "risk_rating": lambda v: _choice(v, F.RISK_RATINGS, "a risk rating", _RATING_ALIASES),
@@ -203,7 +205,7 @@ def normalise(kind: str, value: Any) -> Any:
             raise ValueError(f"'{value}' is a time, not what this field needs")
         return _NORMALISERS[kind](value)
     except ValueError as exc:
-        return H.Unparsed(value, str(exc))
+        return H.Unparsed(value, str(exc), getattr(exc, "code", None))
 
 
 # ----------------------------------------------------------------------------- validating
@@ -264,8 +266,11 @@ def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell
              table_row: bool) -> Problem:
     kind = H.KINDS.get(column, "")
     fix = H.fix_for_kind(kind) if check == "unreadable" else rule.fix(label, value)
-    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…).
+    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…),
+    # unless the parser named its own reason (ambiguous_amount, not_finite).
     code = f"not_a_{kind or 'value'}" if check == "unreadable" else check
+    if check == "unreadable" and isinstance(value, H.Unparsed) and value.code:
+        code = value.code
     return Problem(
         rule.message(label, value), file=file, code=code, field=label, sheet=cell.sheet if cell else "",
         row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
@@ -282,17 +287,18 @@ class Normalised:
 
 
 def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: set[str],
-                   today: dt.date) -> tuple[dict[str, list[Problem]], Normalised]:
+                   today: dt.date, settings: Settings | None = None) -> tuple[dict[str, list[Problem]], Normalised]:
     """Validate every return at once: problems by file key, and the normalised content."""
     fields, milestones, milestone_rows, risks, risk_rows = _frames(returns)
-    rules = H.messages(period, today)
+    rules = H.messages(period, today, settings)
     report_types = {key: raw.report_type for key, raw in returns.items()}
     found: dict[str, list[Problem]] = {key: [] for key in returns}
     seen: set[tuple] = set()
 
-    cases = H.failures(H.fields_schema(period, project_ids, today, report_types), fields)
+    cases = H.failures(H.fields_schema(period, project_ids, today, report_types, settings), fields)
     for case in cases.itertuples(index=False):
-        key, column, check = case.index, str(case.column), str(case.check)
+        key, check = case.index, str(case.check)
+        column = (rules[check].column if check in rules else None) or str(case.column)
         if key is None or (key, column, check) in seen or column not in F.FIELD_BY_NAME:
             continue
         seen.add((key, column, check))
@@ -302,7 +308,7 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
         found[key].append(_problem(rules[check], check, column, label, value, cell,
                                    returns[key].name, False))
 
-    for schema, frame, rows in ((H.milestones_schema(), milestones, milestone_rows),
+    for schema, frame, rows in ((H.milestones_schema(settings), milestones, milestone_rows),
                                 (H.risks_schema(), risks, risk_rows)):
         for case in H.failures(schema, frame).itertuples(index=False):
             if case.index is None or (isinstance(case.index, float) and pd.isna(case.index)):
@@ -455,7 +461,7 @@ def ingest_folder(
             returns[name] = raw
         pending.append((outcome, offered))
 
-    found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
+    found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today, settings)
     plan = reporting_plan(portfolio, period, settings)
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
@@ -465,7 +471,7 @@ def ingest_folder(
             if isinstance(values["project_id"], str):
                 outcome.project_id = values["project_id"]
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
-            outcome.problems += _date_warnings(outcome, raw, values, period)
+            outcome.problems += _date_warnings(outcome, raw, values, period, settings)
         if raw is not None and not outcome.errors:
             _accept(store, outcome, offered, _record(raw, normalised.values[outcome.name],
                                                      normalised.tables[outcome.name]))
@@ -548,10 +554,11 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     )]
 
 
-def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period) -> list[Problem]:
+def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period,
+                   settings: Settings) -> list[Problem]:
     """A forecast completion before the period began is possible but worth a question."""
     forecast = values.get("forecast_completion_date")
-    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < H.EARLIEST_DATE:
+    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < settings.earliest_date:
         return []
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(

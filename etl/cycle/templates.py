@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from etl.config import Settings
 from etl.files import atomic_path
+from etl.rules.dates import EARLIEST_DATE, LATEST_DATE
 from etl.rules.periods import FULL, Period
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class TemplateContext:
     office_name: str = "Programme Office"
     office_email: str = ""
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    # The office's plausible dates (settings): the template's date cells accept only these.
+    earliest_date: dt.date = EARLIEST_DATE
+    latest_date: dt.date = LATEST_DATE
 
     @classmethod
     def from_plan_row(cls, row: dict[str, Any], period: Period, settings: Settings,
@@ -103,6 +107,8 @@ class TemplateContext:
             project_outcomes=history.get("project_outcomes"),
             office_name=settings.office_name,
             office_email=settings.office_email,
+            earliest_date=settings.earliest_date,
+            latest_date=settings.latest_date,
         )
 
     def prefill(self) -> dict[str, Any]:

@@ -20,9 +20,9 @@ from etl.contracts import fields as F
 from etl.cycle.templates import (
     TEMPLATE_SUFFIX, Answers, TemplateContext, TemplateInfo, template_name,
 )
-from etl.rules.dates import EARLIEST_DATE, LATEST_DATE, long_date
+from etl.rules.dates import long_date
 from etl.rules.periods import FULL, Period
-from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE
+from etl.rules.rag import NOT_RATED_REASONS, RAG_DEFINITIONS, RAG_SCALE, STATUS_CHOICES
 from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
 # Columns: A number, B main text, C second text (or status/date), D rating/date.
@@ -35,7 +35,6 @@ _BIG_TEXT_HEIGHT = {
 _TABLE_ROW_HEIGHT = 30
 _ROW_HEIGHT = 18
 _VALUE_CHARS = 52  # characters that fit on one line of the value column (C:D)
-_DATE_MIN, _DATE_MAX = EARLIEST_DATE, LATEST_DATE
 
 
 
@@ -115,7 +114,7 @@ class _Sheet:
             write_value(ws, r, 2, value, self.fmt[style])
             self.name(spec.name, (r, 2))
             self._validate(spec, r, 2)
-            if spec.kind == "rag":
+            if spec.kind in ("rag", "status"):
                 self.rag_cells.append((r, 2))
         self.row = r + 1
 
@@ -128,20 +127,24 @@ class _Sheet:
     def _style(self, spec: F.Field, locked: bool) -> str:
         if locked:
             return "locked_date" if spec.kind == "date" else "locked_wrap"
-        return {"date": "input_date", "money": "input_money", "rag": "input_centre", "text": "input_wrap"}.get(
+        return {"date": "input_date", "money": "input_money", "rag": "input_centre", "status": "input_centre",
+                "not_rated_reason": "input_centre", "text": "input_wrap"}.get(
             spec.kind, "input")
 
     def _validate(self, spec: F.Field, r: int, c: int) -> None:
         if spec.prefilled:
             return
         options: dict[str, Any] | None = None
-        if spec.kind == "rag":
+        choices = {"rag": ("RAG rating", RAG_SCALE), "status": ("Status", STATUS_CHOICES),
+                   "not_rated_reason": ("Reason not rated", NOT_RATED_REASONS)}
+        if spec.kind in choices:
+            title, listed = choices[spec.kind]
             options = {
-                "validate": "list", "source": list(RAG_SCALE),
-                "error_title": "RAG rating", "error_message": "Choose one of: " + ", ".join(RAG_SCALE) + ".",
+                "validate": "list", "source": list(listed),
+                "error_title": title, "error_message": "Choose one of: " + ", ".join(listed) + ".",
             }
         elif spec.kind == "date":
-            options = _date_rule()
+            options = _date_rule(self.ctx)
         elif spec.kind == "money":
             options = {
                 "validate": "decimal", "criteria": ">=", "value": 0,
@@ -181,7 +184,7 @@ class _Sheet:
         for offset, (_, header, kind) in enumerate(spec.columns):
             col = 1 + offset
             if kind == "date":
-                ws.data_validation(first, col, last, col, _date_rule())
+                ws.data_validation(first, col, last, col, _date_rule(self.ctx))
             elif kind in ("milestone_status", "risk_rating"):
                 choices = F.MILESTONE_STATUSES if kind == "milestone_status" else F.RISK_RATINGS
                 ws.data_validation(first, col, last, col, {
@@ -216,9 +219,10 @@ class _Sheet:
         ws.activate()
 
 
-def _date_rule() -> dict[str, Any]:
+def _date_rule(ctx: TemplateContext) -> dict[str, Any]:
+    """Excel's check on a date cell: a date within the office's plausible range (settings)."""
     return {
-        "validate": "date", "criteria": "between", "minimum": _DATE_MIN, "maximum": _DATE_MAX,
+        "validate": "date", "criteria": "between", "minimum": ctx.earliest_date, "maximum": ctx.latest_date,
         "error_title": "Date", "error_message": "Enter a date as dd/mm/yyyy, e.g. 31/03/2025.",
     }
 
@@ -313,7 +317,8 @@ def write_template(path: Path | str, ctx: TemplateContext, answers: Answers | No
                                  "reporting_period_end", "sponsor", "project_manager", "pmo_support",
                                  "agreed_completion_date", "forecast_completion_date",
                                  "project_description", "project_outcomes"]),
-            ("Project status", ["rag_this_period", "rag_previous", "pm_update", "sponsor_comments"]),
+            ("Project status", ["rag_this_period", "not_rated_reason", "not_rated_note", "rag_previous", "pm_update",
+                                "sponsor_comments"]),
         ]
         if ctx.report_type == FULL:
             layout += [
