@@ -21,7 +21,7 @@ from etl.config import Settings
 from etl.contracts import fields as F
 from etl.rules.periods import Period
 from etl.rules.dates import uk_date
-from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, RAG_SCALE, STATUS_CHOICES
+from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, STATUS_CHOICES
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,7 @@ def fix_for_kind(kind: str) -> str:
     return {
         "date": "Enter the date as dd/mm/yyyy, e.g. 31/03/2025.",
         "money": "Enter an amount in pounds, e.g. 1200000, £1,200,000 or £1.2m.",
-        "rag": f"Choose one of {', '.join(RAG_SCALE)} from the drop-down list.",
-        "status": f"Choose one of {', '.join(STATUS_CHOICES)} from the drop-down list.",
+        "rag": f"Choose one of {', '.join(STATUS_CHOICES)} from the drop-down list (Not rated needs a reason).",
         "not_rated_reason": f"Choose one of {', '.join(NOT_RATED_REASONS)} from the drop-down list.",
         "period": "The reporting month is filled in by the Programme Office: return the template as sent.",
         "milestone_status": f"Choose one of {', '.join(F.MILESTONE_STATUSES)} from the drop-down list.",

@@ -415,21 +415,34 @@ def test_pmo_register_command(case, tmp_path):
         "--outputs", str(out), "--as-of", "25/10/2024",
     ])
     assert result.exit_code == 0, result.output
-    assert ("Register for September 2024: 10 projects; 5 returns received (1 late), 2 missing; 3 escalated; "
-            "6 changes.") in result.output
+    assert ("Register for September 2024: 9 live projects (1 closed, listed); 5 returns received (1 late), "
+            "0 not rated, 0 awaited, 2 missing; 3 escalated; 6 changes since the register for 2024-08.") in result.output
+    assert "As at" not in result.output  # given, so not announced
     path = out / "2024-09" / "single_project_register_2024-09.xlsx"
     assert f"Written: {path}" in result.output
     assert load_workbook(path)["Missing Returns"]["J2"].value == 11
 
 
-def test_pmo_register_defaults_to_today(case, tmp_path):
+def test_pmo_register_for_a_past_period_is_as_at_the_due_date_plus_the_chase_interval(case, tmp_path):
+    """Back-filling: September 2024's register, built long after, is as at 14/10 + 5 days, and says so."""
     result = CliRunner().invoke(cli.main, [
         "register", "--period", "2024-09", "--db", str(case["db"]), "--portfolio", str(case["portfolio"]),
         "--outputs", str(tmp_path),
     ])
     assert result.exit_code == 0, result.output
+    assert ("As at 19/10/2024 (pass --as-of to choose; a past period defaults to its due date plus the chase "
+            "interval of 5 days)") in result.output
     ws = load_workbook(register_path(tmp_path, PERIOD))["Summary"]
-    assert day(ws["B5"].value) == dt.date.today()
+    assert day(ws["B5"].value) == DUE + dt.timedelta(days=5)
+
+
+def test_a_register_for_this_month_is_as_at_today(case, tmp_path):
+    office = Office(outputs=tmp_path, db=case["db"], portfolio_path=case["portfolio"],
+                    settings=Settings(chase_interval_days=3))
+    _, built = office.register(PERIOD, today=DUE + dt.timedelta(days=2))
+    assert built.as_of == DUE + dt.timedelta(days=2)
+    _, built = office.register(PERIOD, today=dt.date(2025, 1, 1))
+    assert built.as_of == DUE + dt.timedelta(days=3)
 
 
 @pytest.mark.parametrize("args, message", [

@@ -67,9 +67,9 @@ FIELDS: tuple[Field, ...] = (
           help="What the project is delivering, in two or three sentences."),
     Field("project_outcomes", "Project outcomes", "wrap",
           help="The outcomes the project is expected to achieve."),
-    Field("rag_previous", "Status previous period", "status",
+    Field("rag_previous", "Status previous period", "rag",
           help="Filled in by the Programme Office from your last accepted return."),
-    Field("rag_this_period", "Status this period", "status", required=True,
+    Field("rag_this_period", "Status this period", "rag", required=True,
           help="Choose from the list: see the RAG definitions on the Guidance sheet. Choose "
                "'Not rated' only when the project cannot be rated this period, and say why below."),
     Field("not_rated_reason", "Not rated: reason", "not_rated_reason", since="1.1",

@@ -32,7 +32,7 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
-from etl.rules.rag import NOT_RATED_REASONS, normalise_rag, normalise_status
+from etl.rules.rag import NOT_RATED_REASONS, normalise_status
 from etl.cycle.reader import FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
 from etl.errors import ReturnUnreadable
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
@@ -149,12 +149,14 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
-def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
-    """The file's identity: its hash, size and received time (its modification time)."""
+def _offered(path: Path, period: Period, data: bytes | None, received_on: dt.date | None = None) -> OfferedFile:
+    """The file's identity: its hash, size and received time (its modification time, or the
+    day given for a batch loaded after the event, e.g. back-filling last year's returns)."""
     stat = path.stat()
     sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
     # The office's local time: whether a return was late is decided by its local calendar day.
-    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    received = (dt.datetime.combine(received_on, dt.time(0)) if received_on is not None
+                else dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0))
     return OfferedFile(path, sha, stat.st_size, received, str(period))
 
 
@@ -185,8 +187,8 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
     "wrap": cell_text,
     "date": parse_date,
     "money": parse_money,
-    "rag": normalise_rag,
-    "status": normalise_status,
+    # A return's status (this period's, and the previous one it carries) may be Not rated.
+    "rag": normalise_status,
     "not_rated_reason": lambda v: _choice(v, NOT_RATED_REASONS, "a reason for not rating"),
     "period": _period,
     "milestone_status": lambda v: _choice(v, F.MILESTONE_STATUSES, "a milestone status"),
@@ -402,12 +404,14 @@ def ingest_folder(
     settings: Settings,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
+    received_on: dt.date | None = None,
 ) -> IngestResult:
     """Ingest every return in `folder` (and below) for `period` into the store.
 
     `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
-    for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
-    the folder does not exist.
+    for each entry of `offered_paths(folder)` when it is done. `received_on` is the day every
+    file is taken to have been received (loading past periods), instead of each file's
+    modification time. Raises `ConfigError` when the folder does not exist.
     """
     from etl.cycle.portfolio import reporting_plan
 
@@ -431,7 +435,7 @@ def ingest_folder(
             outcome.outcome = OUTCOME_SKIPPED
             outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, code="skipped", severity="warning")]
             if path.is_file() and not path.is_symlink():
-                offered = _offered(path, period, None)
+                offered = _offered(path, period, None, received_on)
                 _describe(outcome, offered)
                 _log_once(store, offered, SKIPPED, outcome.problems, None)
             result._add(outcome)
@@ -439,7 +443,7 @@ def ingest_folder(
             continue
         size = path.stat().st_size
         data = None if size > limit else path.read_bytes()
-        offered = _offered(path, period, data)
+        offered = _offered(path, period, data, received_on)
         _describe(outcome, offered)
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:

@@ -92,7 +92,8 @@ def normalise_status(value: object) -> str | None:
     try:
         return normalise_rag(value)
     except ValueError:
-        raise ValueError(f"'{text}' is not a status: use one of {', '.join(STATUS_CHOICES)}") from None
+        raise ValueError(f"'{text}' is not a RAG rating: use one of {', '.join(RAG_SCALE)}, "
+                         f"or {NOT_RATED} (with a reason)") from None
 
 
 def rag_rank(rag: str) -> int:

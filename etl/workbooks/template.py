@@ -114,7 +114,7 @@ class _Sheet:
             write_value(ws, r, 2, value, self.fmt[style])
             self.name(spec.name, (r, 2))
             self._validate(spec, r, 2)
-            if spec.kind in ("rag", "status"):
+            if spec.kind == "rag":
                 self.rag_cells.append((r, 2))
         self.row = r + 1
 
@@ -127,7 +127,7 @@ class _Sheet:
     def _style(self, spec: F.Field, locked: bool) -> str:
         if locked:
             return "locked_date" if spec.kind == "date" else "locked_wrap"
-        return {"date": "input_date", "money": "input_money", "rag": "input_centre", "status": "input_centre",
+        return {"date": "input_date", "money": "input_money", "rag": "input_centre",
                 "not_rated_reason": "input_centre", "text": "input_wrap"}.get(
             spec.kind, "input")
 
@@ -135,7 +135,7 @@ class _Sheet:
         if spec.prefilled:
             return
         options: dict[str, Any] | None = None
-        choices = {"rag": ("RAG rating", RAG_SCALE), "status": ("Status", STATUS_CHOICES),
+        choices = {"rag": ("Status", STATUS_CHOICES),
                    "not_rated_reason": ("Reason not rated", NOT_RATED_REASONS)}
         if spec.kind in choices:
             title, listed = choices[spec.kind]
