@@ -273,11 +273,11 @@ def test_summary_trend_covers_twelve_periods_ending_with_this_one(case):
 def test_rag_columns_coloured_by_conditional_formats_over_whole_columns(case):
     book = case["book"]
     expected = {f'"{r}"': ("FF" + RAG_COLOURS[r][0][1:], "FF" + RAG_COLOURS[r][1][1:]) for r in RAG_SCALE}
-    wanted = {"Register": {"L2:L1048576"}, "Escalations": {"D2:D1048576"},
+    wanted = {"Register": {"F2:F1048576"}, "Escalations": {"D2:D1048576"},
               "Changes": {"E2:E1048576", "F2:F1048576"}, "Missing Returns": set()}
     # Previous RAGs carry their period ("Amber (2024-07)"): coloured by the rating they begin with,
     # the two-colour ratings first, each stopping there.
-    labelled = {"Register": {"N2:N1048576"}, "Escalations": {"E2:E1048576"}, "Missing Returns": {"N2:N1048576"},
+    labelled = {"Register": {"H2:H1048576"}, "Escalations": {"E2:E1048576"}, "Missing Returns": {"N2:N1048576"},
                 "Changes": set()}
     order = ["Green/Amber (", "Amber/Red (", "Green (", "Amber (", "Red ("]
     for sheet, ranges in wanted.items():
@@ -296,7 +296,7 @@ def test_rag_columns_coloured_by_conditional_formats_over_whole_columns(case):
         for rules in begins.values():
             assert rules == [(t, True, expected[f'"{t[:-2]}"'][0]) for t in order]
     header = [c.value for c in book["Register"][1]]
-    assert header[11] == "RAG (this period)" and header[13] == "RAG (previous)"
+    assert header[5] == "RAG (this period)" and header[7] == "RAG (previous)"
 
 
 def test_arrows_and_escalations_flagged_by_font_colour(case):
@@ -305,8 +305,8 @@ def test_arrows_and_escalations_flagged_by_font_colour(case):
         for rule in cf.rules:
             if rule.formula[0] in ('"↑"', '"↓"', '"Yes"'):
                 flags[(str(cf.sqref), rule.formula[0])] = rule.dxf.font.color.rgb
-    assert flags == {("O2:O1048576", '"↑"'): "FF00B050", ("O2:O1048576", '"↓"'): "FFC00000",
-                     ("Q2:Q1048576", '"Yes"'): "FFC00000"}
+    assert flags == {("I2:I1048576", '"↑"'): "FF00B050", ("I2:I1048576", '"↓"'): "FFC00000",
+                     ("K2:K1048576", '"Yes"'): "FFC00000"}
 
 
 def test_lists_have_frozen_filtered_headers_and_print_setup(case):
@@ -320,11 +320,11 @@ def test_lists_have_frozen_filtered_headers_and_print_setup(case):
         ws = book[name]
         assert ws.page_setup.orientation == "landscape", name
         if name == "Register":
-            # 30-odd columns: A3 at 85%, three pages across, the Project ID and Name on each.
-            assert ws.page_setup.paperSize == 8 and ws.page_setup.scale == 85
+            # 30-odd columns: A3 at 75%, three pages across, the Project ID and Name on each.
+            assert ws.page_setup.paperSize == 8 and ws.page_setup.scale == 75
             assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
             header = [c.value for c in ws[1]]
-            assert [b.id for b in ws.col_breaks.brk] == [header.index("Closed In"), header.index("Top Risk")]
+            assert [b.id for b in ws.col_breaks.brk] == [header.index("Programme"), header.index("Next Key Milestone")]
             assert ws.print_title_cols == "$A:$B"
         else:
             assert ws.page_setup.paperSize == 9, name

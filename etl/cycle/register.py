@@ -382,43 +382,51 @@ def rag_trend(portfolio: pd.DataFrame, history: _History, period: Period, store:
     """
     months = [period.shift(-back) for back in range(TREND_PERIODS - 1, -1, -1)]
     kept = positions_for(store, months[:-1])
+    unrecorded = [m for m in months[:-1] if str(m) not in kept]
+    worked_out = _worked_out(portfolio, history, unrecorded) if unrecorded else {}
     out = []
     for month in months[:-1]:
         recorded = kept.get(str(month))
         if recorded is not None:
-            counts = rag_counts(r for r in recorded if r["status"] != CLOSED_STATUS)
+            out.append((month, rag_counts(r for r in recorded if r["status"] != CLOSED_STATUS)))
         else:
-            counts = _worked_out(portfolio, history, month)
-        out.append((month, counts))
+            out.append((month, worked_out[str(month)]))
     out.append((period, rag_counts(r for r in rows if r["status"] != CLOSED_STATUS)))
     return out
 
 
-def _worked_out(portfolio: pd.DataFrame, history: _History, month: Period) -> dict[str, int]:
-    """A past period's counts from the returns in the store, for a month no register was built.
+def _worked_out(portfolio: pd.DataFrame, history: _History, months: list[Period]) -> dict[str, dict[str, int]]:
+    """Past periods' counts from the returns in the store, for months no register was built.
 
     The projects on the portfolio then are taken to be those that had sent a return by then
-    (a project added later is not counted back in time), less those now Closed whose returns
-    stopped before that month. Each shows its return for the month; if it had none, its last
-    RAG carried forward when it was not due, else No RAG.
+    (a project added later is not counted back in time), less those now Closed (or gone)
+    whose returns stopped before that month. Each shows its return for the month; if it had
+    none, its last RAG carried forward when it was not due, else No RAG.
     """
-    key = str(month)
-    counts = {c: 0 for c in CATEGORIES}
+    keys = [str(m) for m in months]
+    counts = {key: {c: 0 for c in CATEGORIES} for key in keys}
     stages = dict(zip(portfolio.index, portfolio["stage"]))
     frequencies = dict(zip(portfolio.index, portfolio["frequency"]))
-    for pid, keys in history.periods.items():
-        at = bisect.bisect_right(keys, key)
-        if not at:
-            continue  # no return yet: not known to be on the portfolio then
-        last = history.by_project[pid][at - 1]
+    gone = (periods.CLOSED, None)
+    for pid, returns in history.by_project.items():
         stage = stages.get(pid)
-        if last["period"] != key and stage in (periods.CLOSED, None) and at == len(keys):
-            continue  # its returns stopped before this month and it has closed (or left) since
-        if last["period"] == key or not periods.is_due(stage if stage not in (periods.CLOSED, periods.PIPELINE, None)
-                                                       else periods.DELIVERY, frequencies.get(pid), month):
-            counts[last["rag_this_period"] or NO_RAG] += 1
-        else:
-            counts[NO_RAG] += 1
+        # Whether it owed a return in a month, had it been in delivery then (today's frequency).
+        due_stage = periods.DELIVERY if stage in (*gone, periods.PIPELINE) else stage
+        frequency = frequencies.get(pid)
+        final = returns[-1]["period"]
+        at, last = 0, None
+        for month, key in zip(months, keys):
+            # Walk the project's returns (oldest first) up to this month once, not per month.
+            while at < len(returns) and returns[at]["period"] <= key:
+                last, at = returns[at], at + 1
+            if last is None:
+                continue  # no return yet: not known to be on the portfolio then
+            if last["period"] != key and stage in gone and final < key:
+                continue  # its returns stopped before this month and it has closed (or left) since
+            if last["period"] == key or not periods.is_due(due_stage, frequency, month):
+                counts[key][last["rag_this_period"] or NO_RAG] += 1
+            else:
+                counts[key][NO_RAG] += 1
     return counts
 
 

@@ -28,48 +28,49 @@ SUMMARY, REGISTER, ESCALATIONS, MISSING_RETURNS, CHANGES = (
 SHEETS = (SUMMARY, REGISTER, ESCALATIONS, MISSING_RETURNS, CHANGES)
 
 REGISTER_COLUMNS: tuple[Column, ...] = (
+    # Printed page 1: what CMT reads first (the Project ID and Name repeat on every page).
     Column("Project ID", "project_id", "text", 10),
     Column("Project Name", "project_name", "wrap", 26),
-    Column("Programme", "programme", "wrap", 16),
     Column("Directorate", "directorate", "wrap", 16),
-    Column("Service", "service", "wrap", 14),
-    Column("District", "district", "wrap", 13),
     Column("Stage", "stage", "wrap", 12),
-    Column("Delivery Cost (£)", "delivery_cost", "money", 13),
-    Column("Reporting Frequency", "frequency", "text", 11),
-    Column("Report Type", "report_type", "text", 10),
     Column("Return Status", "status", "text", 12),
     Column("RAG (this period)", "rag", "rag", 11),
     Column("RAG Period", "rag_period", "wrap", 11),
-    Column("RAG (previous)", "rag_previous", "rag_labelled", 13),
+    Column("RAG (previous)", "rag_previous", "rag_labelled", 15),
     Column("Direction of Travel", "direction", "arrow", 9),
     Column("Compared With", "compared_with", "wrap", 12),
     Column("Escalate", "escalate", "centre", 9),
-    # Printed page 2 starts here (the Project ID and Name repeat on every page).
-    Column("Closed In", "closed_in", "text", 9),
-    Column("Not Rated Reason", "not_rated_reason", "wrap", 20),
     Column("Agreed Completion Date", "agreed_completion_date", "date", 11),
     Column("Forecast Completion Date", "forecast_completion_date", "date", 11),
     Column("Slippage (days)", "slippage_days", "int", 9),
+    # Page 2: where the project sits, how it reports, and its money.
+    Column("Programme", "programme", "wrap", 16),
+    Column("Service", "service", "wrap", 14),
+    Column("District", "district", "wrap", 13),
+    Column("Delivery Cost (£)", "delivery_cost", "money", 13),
+    Column("Reporting Frequency", "frequency", "text", 11),
+    Column("Report Type", "report_type", "text", 10),
+    Column("Closed In", "closed_in", "text", 9),
+    Column("Not Rated Reason", "not_rated_reason", "wrap", 20),
     Column("Budget Approved (£)", "budget_approved", "money", 13),
     Column("Spend to Date (£)", "spend_to_date", "money", 13),
     Column("Forecast Outturn (£)", "forecast_outturn", "money", 13),
+    Column("Sponsor", "sponsor", "wrap", 14),
+    # Page 3: the narrative and the people.
     Column("Next Key Milestone", "next_key_milestone", "wrap", 22),
     Column("Next Key Milestone Date", "next_key_milestone_date", "date", 11),
-    # Printed page 3: the narrative.
     Column("Top Risk", "top_risk", "wrap", 28),
     Column("PM Update", "pm_update", "wrap", 48),
-    Column("Sponsor", "sponsor", "wrap", 14),
     Column("Project Manager", "project_manager", "wrap", 14),
     Column("Internal Representative", "internal_representative", "wrap", 14),
     Column("Last Return Received", "last_received", "date", 11),
 )
 
 _BY_KEY = {c.key: c for c in REGISTER_COLUMNS}
-#: The Register sheet prints on A3 landscape at a readable scale, in three pages across:
-#: identity, status and RAG (what CMT reads first); dates and money; the narrative.
-_PAGE_STARTS = tuple(i for i, c in enumerate(REGISTER_COLUMNS) if c.key in ("closed_in", "top_risk"))
-_PRINT_SCALE = 85
+#: The Register sheet prints on A3 landscape at three-quarters size, three pages across:
+#: status and RAG (what CMT reads first); portfolio details and money; the narrative.
+_PAGE_STARTS = tuple(i for i, c in enumerate(REGISTER_COLUMNS) if c.key in ("programme", "next_key_milestone"))
+_PRINT_SCALE = 75
 
 
 def _columns(*specs: str | tuple[str, float] | Column) -> tuple[Column, ...]:
@@ -206,7 +207,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
 
     row += 1
     ws.merge_range(row, 0, row, 1, "Returns this period", formats["section"])
-    ws.merge_range(row, 3, row, 4, "RAG this period (live projects)", formats["section"])
+    ws.merge_range(row, 3, row, 4, "RAG (live projects)", formats["section"])
     row += 1
     due = status[RECEIVED] + status[RECEIVED_LATE] + status[NOT_RATED] + status[AWAITED] + status[MISSING]
     returns = (
@@ -233,7 +234,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
                 first_row=row, first_col=3, autofilter=False, freeze=False, widths=False)
     ws.write_string(row + len(rag) + 1, 3, "Total", formats["total_label_boxed"])
     ws.write_number(row + len(rag) + 1, 4, len(register.live), formats["total"])
-    ws.merge_range(row + len(rag) + 2, 3, row + len(rag) + 4, 4, _counted_note(register), formats["note"])
+    ws.merge_range(row + len(rag) + 2, 3, row + len(rag) + 5, 4, _counted_note(register), formats["note"])
 
     # RAG distribution chart beside the two small tables.
     chart = rag_distribution_chart(workbook, SUMMARY, table_top + 1, table_top + len(rag), 3, 4,
