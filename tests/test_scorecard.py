@@ -173,6 +173,17 @@ def test_every_bad_cell_is_reported_with_row_column_and_cell(tmp_path):
     assert "direction of travel" in problems[1]
 
 
+def test_a_kpi_too_large_to_be_a_figure_is_refused_not_overflowed(tmp_path):
+    """`1e400` used to become infinity (issue 15, item 8): it is a validation error naming the cell."""
+    rows = kpi_rows()[:10]
+    rows[0]["Current Period Performance"] = "1e400"
+    with pytest.raises(KpiError) as err:
+        load_kpis(write_kpi_csv(rows, tmp_path / "kpis.csv"))
+    (problem,) = err.value.problems
+    assert str(problem).startswith("kpis.csv, row 2, column 'Current Period Performance', cell J2: "
+                                   "'1e400' is not a usable number: it is too large to be a real figure")
+
+
 def test_a_bad_kpi_sheet_exits_2_listing_every_problem_and_writes_nothing(tmp_path):
     result = CliRunner().invoke(cli.main, [
         "scorecard", "--kpis", str(bad_sheet(tmp_path)), "--period", "2023-09", "--db", str(tmp_path / "pmo.db"),
