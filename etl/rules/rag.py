@@ -102,8 +102,9 @@ def rag_rank(rag: str) -> int:
 
 
 def direction_of_travel(current: str | None, previous: str | None) -> str | None:
-    """`↑` better, `→` same, `↓` worse than the previous period; None without both ratings."""
-    if not current or not previous:
+    """`↑` better, `→` same, `↓` worse than the previous period; None without both ratings
+    (a status of Not rated is no rating)."""
+    if current not in RAG_SCALE or previous not in RAG_SCALE:
         return None
     change = rag_rank(previous) - rag_rank(current)
     return UP if change > 0 else DOWN if change < 0 else SAME
