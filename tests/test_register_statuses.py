@@ -146,3 +146,20 @@ def test_the_template_accepts_only_the_offices_plausible_dates(tmp_path):
     serial = lambda day: str((day - dt.date(1899, 12, 30)).days)  # noqa: E731  (Excel's day numbers)
     assert dates and {(dv.formula1, dv.formula2) for dv in dates} == {
         (serial(dt.date(2015, 1, 1)), serial(dt.date(2050, 12, 31)))}
+
+
+def test_an_infinite_amount_already_in_an_older_store_does_not_stop_the_register(tmp_path):
+    """Before issue 15 a budget of `1e400` was stored as infinity and every register then crashed."""
+    portfolio_path, db = build_case(tmp_path / "case")
+    portfolio = load_portfolio(portfolio_path)
+    with Store(db) as store:
+        return_id = store_return(store, portfolio, "R-09", PERIOD, full("Amber", "Budget typed as 1e400", MAR25),
+                                 tmp_path / "more")
+        # What the older pmo stored for a budget typed as 1e400.
+        store.db.execute("UPDATE returns SET budget_approved = ? WHERE id = ?", (float("inf"), return_id))
+        register = build_register(portfolio, store, PERIOD, AS_OF, record=False)
+    row = next(r for r in register.rows if r["project_id"] == "R-09")
+    assert row["budget_approved"] is None and row["spend_to_date"] == 250_000
+    book = load_workbook(write_register(register, tmp_path / "register.xlsx"))
+    rows = list(book["Register"].iter_rows(values_only=True))
+    assert {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}["R-09"]["Budget Approved (£)"] is None

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -270,9 +271,9 @@ def build_register(
             "agreed_completion_date": agreed,
             "forecast_completion_date": forecast,
             "slippage_days": slippage_days(agreed, forecast),
-            "budget_approved": detail.get("budget_approved"),
-            "spend_to_date": detail.get("spend_to_date"),
-            "forecast_outturn": detail.get("forecast_outturn"),
+            "budget_approved": _amount(detail.get("budget_approved")),
+            "spend_to_date": _amount(detail.get("spend_to_date")),
+            "forecast_outturn": _amount(detail.get("forecast_outturn")),
             "next_key_milestone": detail.get("next_key_milestone") or detail.get("first_next_milestone"),
             "next_key_milestone_date": stored_date(detail.get("next_key_milestone_date") or detail.get("first_next_milestone_date")),
             "top_risk": detail.get("top_risk") or detail.get("first_risk"),
@@ -306,6 +307,12 @@ def build_register(
         previous_register=earlier[0] if earlier else None,
         settings=settings,
     )
+
+
+def _amount(value: Any) -> float | None:
+    """A stored amount, or None for one that is not a real figure: a store written before such
+    values were refused may hold infinity (`1e400`), which no workbook can show."""
+    return value if value is None or math.isfinite(value) else None
 
 
 def _compared_with(got, before) -> str | None:
