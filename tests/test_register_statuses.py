@@ -134,18 +134,20 @@ def test_plausibility_settings_are_read_and_checked(tmp_path):
             load_settings(tmp_path)
 
 
-def test_the_template_accepts_only_the_offices_plausible_dates(tmp_path):
+def test_the_template_accepts_only_the_offices_plausible_dates_and_amounts(tmp_path):
     from helpers_returns import context_for
     from etl.workbooks.template import write_template
 
     portfolio = load_portfolio(EXAMPLE_PORTFOLIO_XLSX)
-    settings = Settings(earliest_date=dt.date(2015, 1, 1), latest_date=dt.date(2050, 12, 31))
+    settings = Settings(earliest_date=dt.date(2015, 1, 1), latest_date=dt.date(2050, 12, 31), largest_amount=5e9)
     ctx = context_for(portfolio, "CPCA-002", Period(2024, 9), settings)
     book = load_workbook(write_template(tmp_path / "t.xlsx", ctx))
     dates = [dv for dv in book["Highlight Report"].data_validations.dataValidation if dv.type == "date"]
     serial = lambda day: str((day - dt.date(1899, 12, 30)).days)  # noqa: E731  (Excel's day numbers)
     assert dates and {(dv.formula1, dv.formula2) for dv in dates} == {
         (serial(dt.date(2015, 1, 1)), serial(dt.date(2050, 12, 31)))}
+    money = [dv for dv in book["Highlight Report"].data_validations.dataValidation if dv.type == "decimal"]
+    assert len(money) == 3 and {(dv.formula1, dv.formula2) for dv in money} == {("0", "5000000000")}
 
 
 def test_an_infinite_amount_already_in_an_older_store_does_not_stop_the_register(tmp_path):

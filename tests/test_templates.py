@@ -163,7 +163,9 @@ def test_date_and_money_validation(full):
         assert (rule.formula1, rule.formula2) == ("36526", "73415"), name  # 01/01/2000 to 31/12/2100
     ws, ref = resolve(full, "budget_approved")
     (rule,) = validations_covering(ws, ref)
-    assert rule.type == "decimal" and rule.operator == "greaterThanOrEqual" and rule.formula1 == "0"
+    # Money: 0 up to the office's largest plausible amount (settings; £100bn by default).
+    assert rule.type == "decimal" and rule.operator in (None, "between")
+    assert (rule.formula1, rule.formula2) == ("0", "100000000000")
 
 
 def test_rag_input_is_coloured_by_conditional_formats(full):

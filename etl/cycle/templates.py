@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.config import Settings
+from etl.config import LARGEST_AMOUNT, Settings
 from etl.files import atomic_path
 from etl.rules.dates import EARLIEST_DATE, LATEST_DATE
 from etl.rules.periods import FULL, Period
@@ -82,6 +82,7 @@ class TemplateContext:
     # The office's plausible dates (settings): the template's date cells accept only these.
     earliest_date: dt.date = EARLIEST_DATE
     latest_date: dt.date = LATEST_DATE
+    largest_amount: float = LARGEST_AMOUNT
 
     @classmethod
     def from_plan_row(cls, row: dict[str, Any], period: Period, settings: Settings,
@@ -109,6 +110,7 @@ class TemplateContext:
             office_email=settings.office_email,
             earliest_date=settings.earliest_date,
             latest_date=settings.latest_date,
+            largest_amount=settings.largest_amount,
         )
 
     def prefill(self) -> dict[str, Any]:

@@ -147,8 +147,9 @@ class _Sheet:
             options = _date_rule(self.ctx)
         elif spec.kind == "money":
             options = {
-                "validate": "decimal", "criteria": ">=", "value": 0,
-                "error_title": "Amount in pounds", "error_message": "Enter an amount in pounds, 0 or more, e.g. 1250000.",
+                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": int(self.ctx.largest_amount),
+                "error_title": "Amount in pounds",
+                "error_message": f"Enter an amount in pounds, 0 to {self.ctx.largest_amount:,.0f}, e.g. 1250000.",
             }
         if options is None:
             if spec.help:
