@@ -147,14 +147,17 @@ class Office:
         Without `as_of`, the register is as at today or, for a past period, the due date plus
         the office's chase interval (`default_as_of`); `Register.as_of` says which.
         """
-        from etl.cycle.register import build_register, default_as_of, register_path
+        from etl.cycle.register import build_register, default_as_of, record_register, register_path
         from etl.workbooks.register import write_register
 
         as_of = as_of or default_as_of(period, self.settings, today)
         portfolio = self.portfolio
         with self.store(must_exist=True) as store:
-            built = build_register(portfolio, store, period, as_of, self.settings)
-        return write_register(built, register_path(self.outputs, period)), built
+            built = build_register(portfolio, store, period, as_of, self.settings, record=False)
+            # The position is kept only once the workbook is in place: a failed write changes neither.
+            path = write_register(built, register_path(self.outputs, period))
+            record_register(store, built)
+        return path, built
 
     def scorecard(self, period: Period, kpis: Path | str | None = None) -> "ScorecardRun":
         """Rate the KPIs, write the corporate performance report, then record the values.

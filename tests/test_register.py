@@ -211,6 +211,11 @@ def test_missing_returns_is_the_chase_list(case):
 
 
 def test_changes_since_the_previous_period(case):
+    ws = case["book"]["Changes"]
+    assert ws.oddHeader.center.text == "Changes since the register for 2024-08: September 2024"  # printed atop
+    by_id = {(r["Project ID"], r["Change"]): r["Detail"] for r in records(ws)}
+    assert by_id[("R-09", "Added")] == "New on the portfolio since the register for 2024-08"
+    assert by_id[("R-10", "RAG changed")] == "Worsened since the 2024-06 return"
     rows = [(r["Project ID"], r["Change"], day(r["From"]), day(r["To"])) for r in records(case["book"]["Changes"])]
     assert rows == [
         ("R-01", "RAG changed", "Green", "Amber"),

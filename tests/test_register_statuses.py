@@ -165,3 +165,39 @@ def test_an_infinite_amount_already_in_an_older_store_does_not_stop_the_register
     book = load_workbook(write_register(register, tmp_path / "register.xlsx"))
     rows = list(book["Register"].iter_rows(values_only=True))
     assert {r[0]: dict(zip(rows[0], r)) for r in rows[1:]}["R-09"]["Budget Approved (£)"] is None
+
+
+def test_a_failed_register_write_keeps_no_position(tmp_path, monkeypatch):
+    """The position is kept once the workbook is written: a run that fails leaves the store as it was."""
+    import etl.workbooks.register as register_workbook
+    from etl.office import Office
+    from etl.store.positions import positions_for
+
+    portfolio_path, db = build_case(tmp_path / "case")
+    office = Office(outputs=tmp_path / "out", db=db, portfolio_path=portfolio_path, settings=Settings())
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(register_workbook, "_write_summary", broken)
+    with pytest.raises(OSError):
+        office.register(PERIOD, AS_OF)
+    with Store(db) as store:
+        assert positions_for(store, [PERIOD]) == {}
+    monkeypatch.undo()
+    office.register(PERIOD, AS_OF)
+    with Store(db) as store:
+        assert len(positions_for(store, [PERIOD])[str(PERIOD)]) == 10
+
+
+def test_a_register_built_by_an_older_pmo_is_still_compared_with(tmp_path):
+    """A store whose August register left only its list of projects (before positions were kept)."""
+    portfolio_path, db = build_case(tmp_path / "case")
+    portfolio = load_portfolio(portfolio_path)
+    with Store(db) as store:
+        store.db.execute("DELETE FROM positions")
+        store.record_register_projects(PERIOD.shift(-1), {f"R-{n:02d}": "Delivery" for n in range(1, 9)})
+        register = build_register(portfolio, store, PERIOD, AS_OF, record=False)
+    assert register.previous_register == "2024-08"
+    changes = {(c["project_id"], c["change"]) for c in register.changes}
+    assert {("R-09", "Added"), ("R-10", "Added"), ("R-08", "Closed")} <= changes

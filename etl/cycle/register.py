@@ -294,9 +294,7 @@ def build_register(
     earlier = last_register_before(store, period)
     changes = _changes(rows, history, period, earlier)
     trend = rag_trend(portfolio, history, period, store, rows)
-    if record:
-        record_positions(store, period, [{**r, "rag_period": r["rag_period_key"]} for r in rows])
-    return Register(
+    built = Register(
         period=period,
         as_of=as_of,
         built_at=dt.datetime.now().replace(microsecond=0),
@@ -307,6 +305,15 @@ def build_register(
         previous_register=earlier[0] if earlier else None,
         settings=settings,
     )
+    if record:
+        record_register(store, built)
+    return built
+
+
+def record_register(store: Store, register: Register) -> None:
+    """Keep the register's position in the store: later registers count its period as it was
+    and list what changed since (call it once the workbook is written)."""
+    record_positions(store, register.period, [{**r, "rag_period": r["rag_period_key"]} for r in register.rows])
 
 
 def _amount(value: Any) -> float | None:

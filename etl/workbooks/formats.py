@@ -365,9 +365,10 @@ def print_setup(
     page_columns: Sequence[int] = (),
     repeat_columns: tuple[int, int] | None = None,
     scale: int | None = None,
+    heading: str = "",
 ) -> None:
     """A4 (or `paper`), fitted one page wide, header rows repeated, footer: file name, period,
-    page X of Y.
+    page X of Y; `heading`, if given, printed atop every page.
 
     A sheet too wide to read on one page instead names where its printed pages break
     (`page_columns`, the first column of each page after the first) and a `scale`, keeping
@@ -390,6 +391,8 @@ def print_setup(
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     centre = f"Period {period}" if period else ""
     ws.set_footer(f"&L&8&F&C&8{_escape_footer(centre)}&R&8Page &P of &N")
+    if heading:  # what the printed list is, atop every page (e.g. what the changes are since)
+        ws.set_header(f"&C&10{_escape_footer(heading)}")
 
 
 def _escape_footer(text: str) -> str:

@@ -141,7 +141,8 @@ def write_register(register: Register, path: Path | str) -> Path:
             "No changes in RAG or forecast dates; no earlier register was built, so projects added or "
             "closed are not listed."
         )
-        _write_list(workbook, formats, CHANGES, CHANGE_COLUMNS, changes, register, empty)
+        _write_list(workbook, formats, CHANGES, CHANGE_COLUMNS, changes, register, empty,
+                    heading=f"{register.changes_title}: {register.period.label}")
         _write_summary(workbook, summary, formats, register)
         summary.activate()
     return path
@@ -160,7 +161,8 @@ def _missing_note(row: dict[str, Any]) -> str | None:
 
 
 def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column], rows: list[dict[str, Any]],
-                register: Register, empty_note: str, max_lines: int = 12, pages: bool = False) -> None:
+                register: Register, empty_note: str, max_lines: int = 12, pages: bool = False,
+                heading: str = "") -> None:
     ws = workbook.add_worksheet(name)
     count = write_table(ws, formats, columns, rows, rag_last_row=LAST_ROW)
     # Keep the project's ID and name in view while scrolling across the columns.
@@ -176,7 +178,7 @@ def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column]
         print_setup(ws, period=str(register.period), paper="A3", page_columns=_PAGE_STARTS, repeat_columns=(0, 1),
                     scale=_PRINT_SCALE)
     else:
-        print_setup(ws, period=str(register.period))
+        print_setup(ws, period=str(register.period), heading=heading)
 
 
 def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
