@@ -353,11 +353,13 @@ def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
 @common_options
 @portfolio_option
 @click.option("--received-on", "received_on", callback=_as_of, metavar="DATE",
-              help="Take every file as received on this date (loading past periods), not its modified time.")
+              help="Take every file as received on this date (loading past periods), not its modified time; "
+                   "a saved e-mail keeps its message's date.")
 @reports_errors
 def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
-    """Read every return in FOLDER (and below), validate them, store the accepted ones and
-    write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
+    """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
+    them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
+    Exit 1 when any return was rejected."""
     from etl.cycle.ingest import offered_paths
 
     if not folder.is_dir():
@@ -375,6 +377,40 @@ def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
             where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
             click.echo(f"  - {where + ': ' if where else ''}{problem.message}")
     sys.exit(result.exit_code)
+
+
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--dry-run", is_flag=True, help="List what would be taken from the mailbox; download, store and move nothing.")
+@reports_errors
+def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
+    """Take the returns e-mailed to the office mailbox (IMAP, set up in pmo.toml; password from
+    PMO_IMAP_PASSWORD), ingest them as `pmo ingest` does, and remember each message so a re-run
+    takes only new ones. Mail is never deleted. Exit 1 when any return was rejected or refused."""
+    import os
+
+    from etl.mail.inbox import PASSWORD_ENV
+
+    office = _office(db, inputs, outputs, portfolio)
+    result = office.collect(period, os.environ.get(PASSWORD_ENV), dry_run=dry_run)
+    for message in result.messages:
+        click.echo(message.describe())
+    for note in result.notes:
+        click.secho(f"Note: {note}", fg="yellow", err=True)
+    verb = "would be taken" if dry_run else "taken"
+    took = sum(1 for m in result.messages if m.status in ("taken", "would take"))
+    click.echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
+               f"{result.count('already taken')} copies of messages already taken, {result.already} taken before.")
+    if result.ingest is not None:
+        click.echo(result.ingest.summary())
+        click.echo(f"Validation report: {result.ingest.report_path}")
+    for folder, count in result.moved.items():
+        click.echo(f"Moved {count} message(s) to {folder}.")
+    if result.lost:
+        click.secho(f"Error: {result.lost}", fg="red", err=True)
+    sys.exit(0 if dry_run and not result.lost else result.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

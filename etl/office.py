@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from etl.cycle.scorecard import ScorecardRun
     from etl.cycle.templates import TemplateInfo, TemplateRun
     from etl.mail.distribute import MailPlan, Outcome
+    from etl.mail.inbox import CollectResult
     from etl.mail.mailer import Transport
     from etl.store.db import Store
 
@@ -211,6 +212,26 @@ class Office:
 
         loaded = load_actions(actions)
         return write_closedown(loaded, closedown_path(self.outputs, built), built, Path(actions).name), loaded
+
+    def collect(self, period: Period, password: str | None, dry_run: bool = False,
+                today: dt.date | None = None, **options) -> "CollectResult":
+        """Take the returns e-mailed to the office mailbox, ingest them, and write the validation report.
+
+        A dry run only lists what would be taken: it creates no store and writes nothing.
+        `options` go to `etl.mail.inbox.collect_mailbox` (`batch`, `on_batch`).
+        """
+        from etl.cycle.ingest import REPORT_NAME
+        from etl.mail.inbox import collect_mailbox
+        from etl.workbooks.validation_report import write_validation_report
+
+        portfolio = self.portfolio
+        with self._mail_store(dry_run) as store:
+            result = collect_mailbox(period, store, portfolio, self.settings, password, dry_run=dry_run, today=today,
+                                     **options)
+        if result.ingest is not None:
+            result.ingest.report_path = write_validation_report(result.ingest,
+                                                                self.outputs / str(period) / REPORT_NAME)
+        return result
 
     # ------------------------------------------------------------------ mail
 

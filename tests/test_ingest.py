@@ -26,8 +26,9 @@ from helpers_returns import (
 )
 from schemas.highlight import Unparsed
 
-PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code"]
-FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256"]
+PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code",
+                  "E-mail"]
+FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "E-mail"]
 
 
 @pytest.fixture(scope="module")

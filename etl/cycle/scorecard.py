@@ -2,11 +2,11 @@
 
 `load_kpis` reads `inputs/kpis.xlsx` (sheet `KPIs`) or a `.csv` with the same headers and
 either raises `KpiError` (exit 2) listing every bad cell, or returns typed `Kpi`s.
-`score_kpis` applies the rules of `etl.rag` (Appendix 5) with the store's history: a blank
+`score_kpis` applies the rules of `etl.rules.kpi_rules` (Appendix 5) with the store's history: a blank
 previous figure is taken from the last period on record, and each KPI carries its series
 for a sparkline. `record_kpi_values` writes the period's figures and ratings to the store's
 `kpi_values` table in one transaction, so the next period's report reads them back.
-`build_scorecard` does all of it and writes the workbook (see `etl.scorecard_report`).
+`etl.office.Office.scorecard` does all of it and writes the workbook (see `etl.workbooks.scorecard`).
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """Write the corporate performance report workbook from rated KPIs and the Most Complex projects.
 
-Sheets, as DESIGN.md's contract says: `Balanced Scorecard` (grouped by perspective and
+Sheets, as the design's contract (docs/design.md) says: `Balanced Scorecard` (grouped by perspective and
 strategic objective like Appendix 3, with `Direction of Travel`, `RAG vs Direction`,
 `RAG vs Target` and a trend sparkline where history exists), `Red KPIs` (the exception
 report with a blank column for planned actions), one sheet per thematic committee (its KPI
 dashboard and its Red exceptions), `Most Complex Projects` (Appendix 4) and `RAG Key`
 (Appendix 5). Sparkline data sits on a hidden sheet. Every format comes from
-`etl.workbook`; ratings are coloured by conditional formats.
+`etl.workbooks.formats`; ratings are coloured by conditional formats.
 """
 
 from __future__ import annotations

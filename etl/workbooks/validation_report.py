@@ -32,6 +32,8 @@ PROBLEM_COLUMNS = (
     Column("How to fix", "fix", "wrap", 38),
     Column("Severity", "severity", "centre", 10),
     Column("Code", "code", "text", 16),
+    # A return that came by e-mail: who sent it, the subject and when (issue 16).
+    Column("E-mail", "message", "wrap", 40),
 )
 FILE_COLUMNS = (
     Column("File", "file", "wrap", 32),
@@ -41,6 +43,7 @@ FILE_COLUMNS = (
     Column("Received", "received", "datetime", 17),
     Column("Size (bytes)", "size", "int", 13),
     Column("SHA-256", "sha256", "wrap", 36),
+    Column("E-mail", "message", "wrap", 40),
 )
 OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
 
@@ -65,6 +68,7 @@ def problem_rows(result: "IngestResult") -> list[dict[str, Any]]:
                 "fix": problem.fix,
                 "severity": problem.severity.capitalize(),
                 "code": problem.code,
+                "message": outcome.message,
             })
     return rows
 
@@ -81,6 +85,7 @@ def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
             "received": outcome.received_at,  # already the office's local time
             "size": outcome.size,
             "sha256": outcome.sha256 or "",
+            "message": outcome.message,
         })
     return rows
 
