@@ -190,6 +190,7 @@ def test_guidance_sheet_has_the_rag_definitions(full):
         assert rating in text
     assert "Successful delivery of the project to time, cost and quality appears to be highly likely." in text
     assert "14/10/2024" in text  # the due date
+    assert "choose 'Not rated' and give the reason (Reset, Exempt, On hold)" in text
 
 
 def test_print_ready(full):

@@ -22,7 +22,7 @@ from etl.cycle.templates import (
 )
 from etl.rules.dates import long_date
 from etl.rules.periods import FULL, Period
-from etl.rules.rag import NOT_RATED_REASONS, RAG_DEFINITIONS, RAG_SCALE, STATUS_CHOICES
+from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, RAG_DEFINITIONS, RAG_SCALE, STATUS_CHOICES
 from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
 # Columns: A number, B main text, C second text (or status/date), D rating/date.
@@ -241,6 +241,9 @@ def _guidance(workbook, fmt: Formats, ctx: TemplateContext) -> None:
         "Fields marked * are required: a return with a required field left blank is sent back.",
         "Choose the status this period from the drop-down list, using the RAG definitions below. "
         "Say in your update why you chose it.",
+        f"Only if the project cannot be rated this period, choose '{NOT_RATED}' and give the reason "
+        f"({', '.join(NOT_RATED_REASONS)}) and a short explanation in the two fields below the status: "
+        "the return is then not chased and not counted as missing.",
         "Enter dates as dd/mm/yyyy (for example 31/03/2025). Enter money in pounds as a number.",
         "List this period's key milestones with their status, next period's with their due dates, "
         "and your main risks with their mitigation and rating. Add rows inside a table if you need "
