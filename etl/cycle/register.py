@@ -241,7 +241,8 @@ def build_register(
         detail = details.get(got["id"], {}) if got else {}
         rag = got["rag_this_period"] if got else None
         previous = before["rag_this_period"] if before else None
-        direction = direction_of_travel(_rated(rag), _rated(previous))
+        previous_labelled = with_period(previous, before["period"] if before else None)
+        direction = direction_of_travel(rag, previous)  # None when either is Not rated
         forecast = stored_date(detail.get("forecast_completion_date"))
         agreed = row["agreed_completion_date"]
         closed = row["status"] == CLOSED_STATUS
@@ -264,7 +265,7 @@ def build_register(
             "carried_forward": bool(got) and rag_period != this,
             "closed_in": (closing.get(pid) or this) if closed else None,
             "not_rated_reason": _not_rated_text(got),
-            "rag_previous": with_period(previous, before["period"] if before else None),
+            "rag_previous": previous_labelled,
             "rag_previous_plain": previous,
             "direction": direction,
             "compared_with": _compared_with(got, before),
@@ -291,7 +292,7 @@ def build_register(
             "due_date": row["due_date"],
             "days_overdue": int(row["days_overdue"] or 0),
             "rejected_files": int(row["rejected_files"] or 0),
-            "escalation_reason": _escalation_reason(_rated(rag), with_period(previous, before["period"] if before else None), direction),
+            "escalation_reason": _escalation_reason(_rated(rag), previous_labelled, direction),
             "sent_by": sent_by_note(senders.get(got["id"]) if got else None,
                                     expected_senders(row["project_manager_email"], row["internal_representative_email"])),
         })
