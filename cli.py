@@ -189,17 +189,41 @@ def closedown(file, outputs, built) -> None:
 @common_options
 @click.option("--kpis", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
+@click.option("--activities", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Priority Activities (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--gateway", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gateway Review commitments (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--meeting", default=None, help="The meeting on the paper's cover. [default: setting paper_meeting]")
+@click.option("--meeting-date", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="The meeting's date (YYYY-MM-DD or DD/MM/YYYY). [default: today]")
+@click.option("--author", default=None, help="Who the paper is by. [default: setting paper_author]")
 @portfolio_option
 @reports_errors
-def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
-    """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
-    committee reports and the Most Complex projects; record the KPI values in the store."""
-    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis)
+def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, meeting_date, author, portfolio) -> None:
+    """Build the corporate performance report (workbook and committee paper): balanced
+    scorecard, Red KPIs with planned actions, thematic committee reports, the Most Complex
+    projects, Priority Activities and the Gateway Review; record the KPI values in the store.
+    Rows with problems are set aside and listed (exit 1); an unusable sheet stops (exit 2)."""
+    from etl.cycle.scorecard import PaperDetails
+
+    details = PaperDetails(meeting, meeting_date.date() if meeting_date else None, author)
+    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    click.echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
+               f"Red without planned actions: {len(run.red_without_actions)}")
     received = sum(1 for p in run.projects if p.return_period)
-    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
-    click.echo(f"KPI values recorded in {db}; report: {run.path}")
+    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record; "
+               f"{len(run.changes.added)} added, {len(run.changes.removed)} removed since the previous report)")
+    click.echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
+               f"Gateway Review commitments: {len(run.commitments)}")
+    click.echo(f"KPI values recorded in {db}; report: {run.path}; paper: {run.paper_path}")
+    if run.problems:
+        click.secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
+                    fg="yellow", err=True)
+        for problem in run.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
 
 
 _MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")

@@ -5,6 +5,7 @@ Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`,
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
     max_return_mb = 30
+    committees = ["Skills and Employment", "Transport and Infrastructure"]
 
 Unknown keys are an error (a typo should not silently fall back to a default).
 """
@@ -33,6 +34,23 @@ DEFAULT_DISTRICTS = (
     "South Cambridgeshire",
 )
 AREA_WIDE = "Area-wide"
+#: The thematic committees of the Performance Management Framework (seed 004).
+DEFAULT_COMMITTEES = (
+    "Skills and Employment",
+    "Environment and Sustainable Communities",
+    "Transport and Infrastructure",
+    "Business Board",
+)
+#: The directorates whose business plans hold the Priority Activities.
+DEFAULT_DIRECTORATES = (
+    "Chief Executive's Office",
+    "Economy and Growth",
+    "Place and Connectivity",
+    "Resources and Performance",
+    "Skills and Employment",
+)
+#: Settings that are lists of names.
+_NAME_LISTS = ("districts", "committees", "directorates")
 SETTINGS_FILE = "pmo.toml"
 IMAP_SECURITY = ("tls", "starttls", "plain")
 
@@ -81,6 +99,11 @@ class Settings:
     # Folders to move taken messages to; empty: leave them where they are. Mail is never deleted.
     imap_processed_folder: str = ""
     imap_rejected_folder: str = ""
+    # The corporate performance report: its committees, directorates and the paper's cover.
+    committees: tuple[str, ...] = DEFAULT_COMMITTEES
+    directorates: tuple[str, ...] = DEFAULT_DIRECTORATES
+    paper_meeting: str = "Combined Authority Board"
+    paper_author: str = "Head of Policy and Performance"
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -103,10 +126,12 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if "districts" in data:
-        if not isinstance(data["districts"], list) or not all(isinstance(d, str) for d in data["districts"]):
-            raise ConfigError(f"{path}: 'districts' must be a list of names")
-        data["districts"] = tuple(d.strip() for d in data["districts"])
+    for key in _NAME_LISTS:
+        if key in data:
+            names = data[key]
+            if not isinstance(names, list) or not names or not all(isinstance(d, str) and d.strip() for d in names):
+                raise ConfigError(f"{path}: '{key}' must be a list of names")
+            data[key] = tuple(d.strip() for d in names)
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:

@@ -21,7 +21,7 @@ from etl.config import Settings
 from etl.errors import PortfolioError, Problem
 from etl.contracts.tables import read_table, validate_table
 from schemas.checks import canonical_choice
-from schemas.portfolio import HEADERS, build_schema, messages
+from schemas.portfolio import HEADERS, OPTIONAL_HEADERS, build_schema, messages
 
 SHEET = "Projects"
 
@@ -34,7 +34,7 @@ def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.Dat
     """
     settings = settings or Settings()
     path = Path(path)
-    raw, letters = read_table(path, SHEET, HEADERS)
+    raw, letters = read_table(path, SHEET, HEADERS, optional=OPTIONAL_HEADERS)
     if raw.empty:
         raise PortfolioError(f"{path.name}: the portfolio has no projects")
     validate_table(build_schema(settings), raw, path, HEADERS, letters, messages(settings), PortfolioError,
