@@ -14,7 +14,7 @@ register's case (`helpers_register`): the same ten projects, now with a place ea
 | R-07 River Crossing | Area-wide | none | listed beside the map, not drawn |
 | R-08 Depot Roof | Fenland | Aug Green | closed |
 | R-09 New Bridge | no coordinates | none | listed, not mapped |
-| R-10 Library Study | London (outside) | Sep Amber/Red | listed, not mapped |
+| R-10 Library Study | London (outside) | Sep Not rated (on hold) | listed, not mapped; counted as Not rated |
 
 Every return carries a sponsor's comment, a risk and a mitigation whose text is marked
 SECRET, and the portfolio names people and their e-mail addresses: none may be published.
@@ -70,5 +70,7 @@ def build_dashboard_case(folder: Path) -> tuple[Path, Path]:
         store_return(store, portfolio, "R-01", PERIOD, _secret(full("Amber", SCRIPT_UPDATE, JUN25)), returns)
         for pid, rag in (("R-02", "Red"), ("R-03", "Green"), ("R-04", "Green/Amber"), ("R-05", "Amber/Red")):
             store_return(store, portfolio, pid, PERIOD, _secret(full(rag, f"September update {pid}", MAR25)), returns)
-        store_return(store, portfolio, "R-10", PERIOD, _secret(simplified("Amber/Red", "Study under way", MAR25)), returns)
+        on_hold = _secret(simplified("Not rated", "Study paused", MAR25))
+        on_hold.values.update(not_rated_reason="On hold", not_rated_note="Paused until the spring")
+        store_return(store, portfolio, "R-10", PERIOD, on_hold, returns)
     return path, db

@@ -221,8 +221,20 @@ def test_the_overview_counts_are_in_the_page_before_any_script_runs(site):
     _, folder = site
     index = (folder / "index.html").read_text(encoding="utf-8")
     counts = dict(re.findall(r'data-count="[a-z]+" data-key="([^"]+)">(\d+)<', index))
-    # R-08 is closed and keeps its last RAG (Green); R-06, R-07 and R-09 have none.
-    assert counts == {"Green": "2", "Green/Amber": "1", "Amber": "1", "Amber/Red": "1", "Red": "1", "No RAG": "3",
+    # R-08 is closed and keeps its last RAG (Green); R-10's return is Not rated (it came in);
+    # R-06, R-07 and R-09 have none.
+    assert counts == {"Green": "2", "Green/Amber": "1", "Amber": "1", "Amber/Red": "0", "Red": "1", "Not rated": "1",
+                      "No RAG": "3",
                       "Improving": "0", "No change": "1", "Worsening": "1", "Not known": "7",
                       "Due": "6", "Received": "5"}
     assert "Showing all 9 projects." in index
+
+
+def test_before_the_due_date_a_return_not_in_is_awaited_and_still_due(tmp_path):
+    result, folder = run(tmp_path, "--as-of", "2024-10-01")  # returns due 14 October
+    assert result.exit_code == 0, result.output
+    with open(folder / "projects.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = {r["project_id"]: r for r in csv.DictReader(handle)}
+    assert rows["R-09"]["return_status"] == "Awaited"
+    assert rows["R-10"]["rag"] == "Not rated" and rows["R-10"]["return_status"] == "Not rated"
+    assert "5 of 6 returns due received" in result.output

@@ -89,7 +89,7 @@ def test_overview_counts_and_lists(page, base):
     assert page.locator("#showing").inner_text() == "Showing all 9 projects."
     assert page.locator("html").get_attribute("lang") == "en-GB"
     assert "Position as at 25 October 2024" in page.locator("main").inner_text()
-    assert (count(page, "rag", "Red"), count(page, "rag", "Amber/Red"), count(page, "rag", "No RAG")) == ("1", "1", "3")
+    assert (count(page, "rag", "Red"), count(page, "rag", "Not rated"), count(page, "rag", "No RAG")) == ("1", "1", "3")
     assert (count(page, "direction", "Worsening"), count(page, "returns", "Received"), count(page, "returns", "Due")) == (
         "1", "5", "6")
     assert len(names_listed(page)) == 9 and visible_points(page) == 6

@@ -26,14 +26,19 @@ from etl.config import AREA_WIDE, Settings
 from etl.errors import ConfigError
 from etl.rules import periods
 from etl.rules.periods import Period
-from etl.rules.rag import DOWN, SAME, UP
+from etl.rules.rag import DOWN, NOT_RATED, RAG_SCALE, SAME, UP
+from etl.cycle.register import NO_RAG, build_register
 from etl.store.db import Store
 from etl.cycle.boundaries import Boundaries
 
 HISTORY_PERIODS = 12
 DIRECTION_WORDS = {UP: "Improving", SAME: "No change", DOWN: "Worsening"}
 NO_DIRECTION = "Not known"
-NO_RAG = "No RAG"
+#: The RAG categories the dashboard counts and filters by, best first.
+RAG_CATEGORIES: tuple[str, ...] = (*RAG_SCALE, NOT_RATED, NO_RAG)
+#: A return came in (a Not rated one too); a return was due (in, awaited or missing).
+RECEIVED_STATUSES = (periods.RECEIVED, periods.RECEIVED_LATE, periods.NOT_RATED)
+DUE_STATUSES = (*RECEIVED_STATUSES, periods.AWAITED, periods.MISSING)
 #: Replaces an e-mail address found in a published text.
 EMAIL_WITHHELD = "[e-mail address withheld]"
 _EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
@@ -66,13 +71,15 @@ FIELDS: tuple[PublicField, ...] = (
     PublicField("latitude", "Latitude", "Where the project is (WGS84 latitude); blank when it has no single place.", always=True),
     PublicField("longitude", "Longitude", "Where the project is (WGS84 longitude); blank when it has no single place.", always=True),
     PublicField("rag", "RAG status", "The project's RAG status on the five-point scale (Green, Green/Amber, Amber, "
-                "Amber/Red, Red), or No RAG when it has not reported one.", always=True),
+                "Amber/Red, Red); Not rated when its return gave no rating (reset, exempt or on hold); No RAG when "
+                "it has not reported one.", always=True),
     PublicField("rag_period", "RAG reported for", "The period (YYYY-MM) of the return the RAG status comes from; an "
                 "earlier period when the project was not due to report this one.", always=True),
     PublicField("direction", "Direction of travel", "The RAG status compared with the return before: Improving, "
                 "No change, Worsening, or Not known when there is no earlier RAG.", always=True),
-    PublicField("return_status", "Return status", "This period's highlight report: Received, Received late, Missing "
-                "(due, not received), Not due, Paused (pipeline) or Closed.", always=True),
+    PublicField("return_status", "Return status", "This period's highlight report: Received, Received late, Not "
+                "rated, Awaited (due date not yet passed), Missing (due, not received), Not due, Paused (pipeline) or "
+                "Closed.", always=True),
     PublicField("project_description", "Description", "What the project is, from its latest return.", text=True),
     PublicField("project_outcomes", "Outcomes", "What the project is to achieve, from its latest return.", text=True),
     PublicField("agreed_completion_date", "Agreed completion", "The completion date agreed for the project (YYYY-MM-DD)."),
@@ -119,11 +126,11 @@ class Dashboard:
 
     @property
     def returns_received(self) -> int:
-        return sum(1 for p in self.projects if p["return_status"] in (periods.RECEIVED, periods.RECEIVED_LATE))
+        return sum(1 for p in self.projects if p["return_status"] in RECEIVED_STATUSES)
 
     @property
     def returns_due(self) -> int:
-        return sum(1 for p in self.projects if p["return_status"] in (periods.RECEIVED, periods.RECEIVED_LATE, periods.MISSING))
+        return sum(1 for p in self.projects if p["return_status"] in DUE_STATUSES)
 
     def published(self, name: str) -> bool:
         return any(f.name == name for f in self.fields)
@@ -154,8 +161,6 @@ def build_dashboard(
     settings: Settings | None = None,
 ) -> Dashboard:
     """The dashboard for `period` as it stands on `as_of` (the register's view, public fields only)."""
-    from etl.cycle.register import build_register
-
     settings = settings or Settings()
     fields = public_fields(settings)
     register = build_register(portfolio, store, period, as_of, settings, record=False)
@@ -186,7 +191,7 @@ def build_dashboard(
             "latitude": None if pd.isna(lat) else float(lat),
             "longitude": None if pd.isna(lon) else float(lon),
             "rag": row["rag"] or NO_RAG,
-            "rag_period": row["rag_period"].split(" ")[0] if row["rag_period"] else None,
+            "rag_period": row["rag_period_key"],
             "direction": DIRECTION_WORDS.get(row["direction"], NO_DIRECTION),
             "return_status": row["status"],
             "project_description": last.get("project_description"),

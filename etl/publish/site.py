@@ -28,15 +28,14 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from etl.config import AREA_WIDE
-from etl.cycle.dashboard import NO_RAG, Dashboard
+from etl.cycle.dashboard import DUE_STATUSES, NO_RAG, RAG_CATEGORIES, RECEIVED_STATUSES, Dashboard
 from etl.cycle.boundaries import Boundaries
 from etl.files import umask
 from etl.rules.dates import day_month_year
-from etl.rules.rag import RAG_SCALE
 
 MAP_WIDTH = 640
 ASSETS = ("dashboard.css", "dashboard.js")
-RAG_ORDER = (*RAG_SCALE, NO_RAG)
+RAG_ORDER = RAG_CATEGORIES
 DIRECTIONS = ("Improving", "No change", "Worsening", "Not known")
 # A CSV cell starting with one of these is a formula to Excel; text from a return must not become one.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -193,6 +192,8 @@ def _browser_data(dashboard: Dashboard, pages: dict[str, str], project: _Project
         "ragOrder": list(RAG_ORDER),
         "directions": list(DIRECTIONS),
         "areaWide": AREA_WIDE,
+        "receivedStatuses": list(RECEIVED_STATUSES),
+        "dueStatuses": list(DUE_STATUSES),
     }
 
 

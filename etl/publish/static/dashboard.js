@@ -184,8 +184,8 @@
     setCounts("direction", directions, Math.max.apply(null, data.directions.map(function (d) { return directions[d]; }).concat([1])));
     var due = 0, received = 0;
     shown.forEach(function (p) {
-      if (p.status === "Received" || p.status === "Received late") { due++; received++; }
-      else if (p.status === "Missing") due++;
+      if (data.receivedStatuses.indexOf(p.status) >= 0) received++;
+      if (data.dueStatuses.indexOf(p.status) >= 0) due++;
     });
     setCounts("returns", { Due: due, Received: received }, Math.max(due, 1));
     mapped.forEach(function (p) {
