@@ -261,7 +261,7 @@ def test_pages_written_in_two_processes_are_those_written_in_one(tmp_path, monke
         forks.append(os.getpid())
         return real_fork()
 
-    monkeypatch.setattr(site, "FORK_FROM", 2)  # the case's nine pages: four written by a forked process
+    monkeypatch.setattr(site, "FORK_FROM", 2)  # the case's nine pages: six written by a forked process
     monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(site.os, "fork", fork)
     result, folder = run(tmp_path)

@@ -222,6 +222,7 @@ def _charts(dashboard: Dashboard) -> list[dict[str, Any]]:
 
 
 def _write_pages(dashboard: Dashboard, folder: Path) -> None:
+    """index.html, data.html, a page per project, and the open data (`write_open_data`)."""
     env = _environment()
     project = _Projection.fit(dashboard.boundaries)
     pages = page_names([p["project_id"] for p in dashboard.projects])
@@ -256,12 +257,16 @@ def _write_pages(dashboard: Dashboard, folder: Path) -> None:
     projects.mkdir()
     template = env.get_template("project.html")  # compiled once, rendered per project
 
-    def write(start: int, stop: int) -> None:
+    def write(start: int, stop: int | None = None) -> None:
         for p in dashboard.projects[start:stop]:
             html = template.render(**common, root="../", p=p, mapped=p["project_id"] in dashboard.positions)
             write_page(projects / pages[p["project_id"]], html)
 
-    in_two_processes(write, len(dashboard.projects))
+    # With a second process: it writes two thirds of the pages while this one writes the rest
+    # and the open data (which takes about as long as a third of the pages).
+    split = len(dashboard.projects) * 2 // 3
+    in_two_processes(lambda: write(0, split), lambda: (write(split), write_open_data(dashboard, folder)),
+                     len(dashboard.projects) >= FORK_FROM)
 
 
 def write_page(path: Path, text: str) -> None:
@@ -276,18 +281,18 @@ def write_page(path: Path, text: str) -> None:
         os.close(fd)
 
 
-def in_two_processes(work: Callable[[int, int], None], count: int) -> None:
-    """`work(start, stop)` over `range(count)`: the first part in a forked process, the rest here.
+def in_two_processes(forked: Callable[[], None], here: Callable[[], None], worth_it: bool = True) -> None:
+    """`forked()` in a forked process while `here()` runs in this one; both one after the other
+    here where there is no fork (Windows), only one core, or it is not `worth_it`.
 
     Writing ten thousand pages is file creation and template rendering, both CPU-bound; a fork
-    shares the rendered state without pickling it. Where there is no fork (Windows), one core,
-    or too little to share, everything is done here. An error in the forked part is raised here
-    once both are done, so the caller's clean-up (the site is swapped in whole or not at all) runs.
+    shares the rendered state without pickling it. An error in the forked process is raised
+    here once both are done, so the caller's clean-up (the site swapped in whole or not at all) runs.
     """
-    if count < FORK_FROM or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        work(0, count)
+    if not worth_it or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
+        forked()
+        here()
         return
-    half = count // 2
     read, written = os.pipe()
     pid = os.fork()
     if pid == 0:  # the forked process: its part, then its outcome through the pipe, then out
@@ -295,7 +300,7 @@ def in_two_processes(work: Callable[[int, int], None], count: int) -> None:
         try:
             os.close(read)
             try:
-                work(0, half)
+                forked()
             except BaseException as exc:  # noqa: BLE001 (sent to the parent, which raises it)
                 code = 1
                 try:
@@ -308,7 +313,7 @@ def in_two_processes(work: Callable[[int, int], None], count: int) -> None:
             os._exit(code)  # never back into the parent's code (no atexit, no buffers flushed twice)
     os.close(written)
     try:
-        work(half, count)
+        here()
     finally:
         with os.fdopen(read, "rb") as pipe:
             message = pipe.read()  # blocks until the forked process is done (or has died)
@@ -330,8 +335,7 @@ def write_dashboard(dashboard: Dashboard, folder: Path | str) -> Path:
         assets.mkdir()
         for name in ASSETS:
             (assets / name).write_bytes((resources.files("etl.publish") / "static" / name).read_bytes())
-        _write_pages(dashboard, work)
-        write_open_data(dashboard, work)
+        _write_pages(dashboard, work)  # and the open data
         old = folder.with_name(f".{folder.name}.old-{os.getpid()}")
         if folder.exists():
             os.replace(folder, old)
