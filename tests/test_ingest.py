@@ -389,10 +389,10 @@ def test_a_formula_error_is_reported_as_the_error_not_as_blank(work, portfolio):
     assert "shows the error #DIV/0!" in problem["Problem"]
 
 
-def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(work, portfolio):
+def test_without_its_meta_sheet_a_return_is_rejected_for_an_unknown_template_version(work, portfolio):
     """A partner's tool dropped the very hidden `_meta` sheet when saving (the sheet's entry is gone
-    from the workbook): the return is still identified by its `project_id` field, and its report
-    type by the fields it has."""
+    from the workbook): the template version can no longer be checked, so the return is rejected
+    as of unknown version rather than read on trust (issue 15, item 12)."""
     import re
 
     from helpers_returns import WORKBOOK_XML, rewrite_zip
@@ -400,15 +400,15 @@ def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(w
     tmp_path, folder = work
     path = good_return(folder, portfolio, "CPCA-002")
     rewrite_zip(path, {WORKBOOK_XML: lambda data: re.sub(rb'<sheet name="_meta"[^>]*/>', b"", data)})
-    from python_calamine import CalamineWorkbook
-    assert "_meta" not in CalamineWorkbook.from_path(str(path)).sheet_names
 
     result = run_ingest(tmp_path, folder)
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    (problem,) = report(tmp_path)["Problems"]
+    assert problem["Code"] == "template_version"
+    assert "_meta sheet" in problem["Problem"] and "missing" in problem["Problem"]
     with Store(tmp_path / "pmo.db") as store:
-        (row,) = store.current_returns(PERIOD)
-        assert (row["project_id"], row["report_type"], row["template_version"]) == ("CPCA-002", "Full", None)
+        assert store.current_returns(PERIOD) == []
 
 
 def test_received_time_is_the_files_local_time(work, portfolio, monkeypatch):

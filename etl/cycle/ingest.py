@@ -195,6 +195,9 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
 def normalise(kind: str, value: Any) -> Any:
     """The clean value of a typed one, or `Unparsed` carrying the reason it cannot be read."""
     if isinstance(value, FormulaError):
+        if not value:
+            return H.Unparsed(value, "The cell holds a formula that was saved without its result, so its value is "
+                                     "not known (the file was saved by a program that does not calculate).")
         return H.Unparsed(value, f"The cell shows the error {value}: its formula cannot be worked out.")
     try:
         if isinstance(value, bool) and kind not in ("text", "wrap"):
@@ -414,6 +417,8 @@ def ingest_folder(
     limit = int(settings.max_return_mb * 1024 * 1024)
     delay = float(os.environ.get(SLOW_ENV) or 0)
 
+    plan = reporting_plan(portfolio, period, settings)
+    owed = {str(k): v for k, v in plan["report_type"].items() if isinstance(v, str)}
     pending: list[tuple[FileOutcome, OfferedFile]] = []
     returns: dict[str, RawReturn] = {}
     first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
@@ -450,13 +455,12 @@ def ingest_folder(
             done(path)
             continue
         first_of[offered.sha256] = outcome
-        raw = _read(outcome, data, settings)
+        raw = _read(outcome, data, settings, owed)
         if raw is not None:
             returns[name] = raw
         pending.append((outcome, offered))
 
     found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
-    plan = reporting_plan(portfolio, period, settings)
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
         if raw is not None:
@@ -485,13 +489,14 @@ def ingest_folder(
     return result
 
 
-def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawReturn | None:
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings,
+          report_types: dict[str, str] | None = None) -> RawReturn | None:
     """Read one return; on failure, None with the reasons in `outcome.problems`."""
     if data is None:
         outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
         return None
     try:
-        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name)
+        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name, report_types=report_types)
     except ReturnUnreadable as exc:
         outcome.problems, outcome.project_id = exc.problems, exc.project_id
         return None

@@ -1,0 +1,275 @@
+"""Read chosen cells of an .xlsx package by streaming each sheet's XML once: work bounded by what the file holds.
+
+A return's reader needs a few dozen cells that the template's defined names point at. A
+spreadsheet library that loads a whole sheet sizes its grid by the furthest cell, so one
+stray value at XFD1048576 in a 14 KB file asks for hundreds of gigabytes (issue 15). Here
+each sheet part is parsed incrementally (a defused `iterparse`, elements cleared as they
+go) and only cells inside the wanted ranges are kept, so memory is bounded by the ranges
+and time by the bytes of XML, whatever the sheet's dimension says. Shared strings are
+streamed the same way and only the indices used are kept.
+
+Values come out as a reader of Excel files gives them: text, float, bool, a `datetime.date`
+(or `datetime` with a time of day, or `time` for a time-only format) for numbers formatted
+as dates, and `FormulaError` for a cell whose formula ended in an error or was never
+calculated. Both the Transitional and the Strict (ISO/IEC 29500 Strict) dialects are read:
+elements are matched by local name, whatever their namespace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import zipfile
+from dataclasses import dataclass
+from typing import Any, Iterable, Iterator
+
+#: Excel counts days from 1899-12-30 (1900 system) or 1904-01-01 (the Mac's old 1904 system).
+_EPOCH_1900 = dt.datetime(1899, 12, 30)
+_EPOCH_1904 = dt.datetime(1904, 1, 1)
+_LAST_SERIAL = 2958466  # 1 January 10000
+#: Built-in number formats that show a date or time (ECMA-376 §18.8.30, plus East Asian ones).
+_DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
+_TIME_ONLY_IDS = frozenset({18, 19, 20, 21, 45, 46, 47})
+_CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+
+
+class FormulaError(str):
+    """A cell whose formula ended in an error (`#DIV/0!`, `#REF!`…) or was saved without a result ("")."""
+
+
+@dataclass(frozen=True)
+class Box:
+    """A rectangle of cells, 0-based and inclusive."""
+
+    r1: int
+    c1: int
+    r2: int
+    c2: int
+
+    def __contains__(self, rc: tuple[int, int]) -> bool:
+        return self.r1 <= rc[0] <= self.r2 and self.c1 <= rc[1] <= self.c2
+
+
+def local(tag: str) -> str:
+    """An element's name without its namespace (Transitional and Strict differ only there)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def col_index(letters: str) -> int:
+    """0-based column of `A`..`XFD`."""
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _iter(package: zipfile.ZipFile, part: str) -> Iterator[tuple[str, Any]]:
+    from defusedxml.ElementTree import iterparse
+
+    with package.open(part) as stream:
+        yield from iterparse(stream, events=("start", "end"))
+
+
+def _is_date_code(code: str) -> tuple[bool, bool]:
+    """(shows a date or time, shows only a time) for a custom number format code."""
+    code = re.sub(r'"[^"]*"|\\.|_.|\*.', "", code.split(";")[0])
+    elapsed = bool(re.search(r"\[(h+|m+|s+)\]", code, re.I))
+    code = re.sub(r"\[[^\]]*\]", "", code).lower()
+    has_date = bool(re.search(r"[dy]", code)) or ("m" in code and not re.search(r"[hs]", code))
+    has_time = bool(re.search(r"[hs]", code))
+    if elapsed:
+        return False, False  # a duration ([h]:mm): keep the number
+    return has_date or has_time, has_time and not has_date
+
+
+@dataclass(frozen=True)
+class Styles:
+    """Which cell styles (by index) show numbers as dates, and as times only; and the date system."""
+
+    dates: frozenset[int]
+    times: frozenset[int]
+    date1904: bool = False
+
+
+def read_styles(package: zipfile.ZipFile, date1904: bool) -> Styles:
+    """The date-formatted styles of `xl/styles.xml` (none when it is missing or unreadable)."""
+    names = set(package.namelist())
+    if "xl/styles.xml" not in names:
+        return Styles(frozenset(), frozenset(), date1904)
+    custom: dict[int, tuple[bool, bool]] = {}
+    dates, times = set(), set()
+    in_xfs, index = False, 0
+    try:
+        for event, elem in _iter(package, "xl/styles.xml"):
+            tag = local(elem.tag)
+            if event == "start":
+                if tag == "cellXfs":
+                    in_xfs = True
+                elif tag == "xf" and in_xfs:
+                    fmt = int(elem.get("numFmtId") or 0)
+                    if fmt in custom:
+                        is_date, time_only = custom[fmt]
+                    else:
+                        is_date, time_only = fmt in _DATE_FORMAT_IDS, fmt in _TIME_ONLY_IDS
+                    if is_date:
+                        dates.add(index)
+                    if time_only:
+                        times.add(index)
+                    index += 1
+                continue
+            if tag == "numFmt":
+                custom[int(elem.get("numFmtId") or 0)] = _is_date_code(elem.get("formatCode") or "")
+            elif tag == "cellXfs":
+                in_xfs = False
+            if tag in ("numFmt", "xf", "cellXfs", "numFmts"):
+                elem.clear()
+    except Exception:  # noqa: BLE001 - damaged, defused or malformed styles only lose the date formats
+        pass
+    return Styles(frozenset(dates), frozenset(times), date1904)
+
+
+def _serial_value(number: float, style: int, styles: Styles) -> Any:
+    """A number as shown under its style: a date, datetime or time when date-formatted (and in range)."""
+    if style not in styles.dates or not math.isfinite(number) or not 0 <= number < _LAST_SERIAL:
+        return number
+    epoch = _EPOCH_1904 if styles.date1904 else _EPOCH_1900
+    moment = epoch + dt.timedelta(days=number)
+    moment = moment.replace(microsecond=0) if moment.microsecond < 500_000 else (
+        moment + dt.timedelta(seconds=1)).replace(microsecond=0)
+    if style in styles.times:
+        return moment.time()
+    return moment.date() if moment.time() == dt.time(0) else moment
+
+
+def _text_of(elem: Any) -> str:
+    """The text of a string item (`<si>` or `<is>`): its `<t>` runs, without phonetic guides (`<rPh>`)."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        for child in node:
+            name = local(child.tag)
+            if name == "rPh":
+                continue
+            if name == "t":
+                parts.append(child.text or "")
+            else:
+                walk(child)
+
+    walk(elem)
+    return "".join(parts)
+
+
+def read_shared_strings(package: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
+    """The shared strings with the given indices (the others are parsed past, not kept)."""
+    if not wanted or "xl/sharedStrings.xml" not in package.namelist():
+        return {}
+    found: dict[int, str] = {}
+    index, last = 0, max(wanted)
+    for event, elem in _iter(package, "xl/sharedStrings.xml"):
+        if event != "end" or local(elem.tag) != "si":
+            continue
+        if index in wanted:
+            found[index] = _text_of(elem)
+        elem.clear()
+        index += 1
+        if index > last:
+            break
+    return found
+
+
+@dataclass
+class _Raw:
+    kind: str  # the cell's t attribute
+    style: int
+    value: str | None  # <v> text
+    inline: str | None  # <is> text
+    formula: bool
+
+
+def read_cells(package: zipfile.ZipFile, part: str, boxes: Iterable[Box], styles: Styles) -> dict[tuple[int, int], Any]:
+    """The values of the cells of `part` inside any of `boxes`, keyed by (row, col), 0-based.
+
+    Blank cells are absent. Cells without an `r` attribute (allowed by the standard) are
+    placed by their position in the row. Raises `ValueError` for XML that cannot be parsed.
+    """
+    boxes = list(boxes)
+    if not boxes:
+        return {}
+    top, bottom = min(b.r1 for b in boxes), max(b.r2 for b in boxes)
+    left, right = min(b.c1 for b in boxes), max(b.c2 for b in boxes)
+    raw: dict[tuple[int, int], _Raw] = {}
+    row, col = -1, -1
+    current: tuple[int, int] | None = None
+    keep = False
+    cell: _Raw | None = None
+    try:
+        for event, elem in _iter(package, part):
+            tag = local(elem.tag)
+            if event == "start":
+                if tag == "row":
+                    given = elem.get("r")
+                    row = int(given) - 1 if given and given.isdigit() else row + 1
+                    col = -1
+                elif tag == "c":
+                    ref = _CELL_REF.fullmatch(elem.get("r") or "")
+                    if ref:
+                        row, col = int(ref[2]) - 1, col_index(ref[1])
+                    else:
+                        col += 1
+                    current = (row, col)
+                    keep = top <= row <= bottom and left <= col <= right and any(current in b for b in boxes)
+                    if keep:
+                        style = elem.get("s")
+                        cell = _Raw(elem.get("t") or "n", int(style) if style and style.isdigit() else 0,
+                                    None, None, False)
+                continue
+            if tag == "c":
+                if keep and cell is not None and current is not None:
+                    raw[current] = cell
+                cell, keep = None, False
+                elem.clear()
+            elif keep and cell is not None:
+                if tag == "v":
+                    cell.value = elem.text or ""
+                elif tag == "f":
+                    cell.formula = True
+                elif tag == "is":
+                    cell.inline = _text_of(elem)
+            elif tag == "row":
+                elem.clear()
+    except ValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors
+        raise ValueError(f"{exc.__class__.__name__}: {exc}") from None
+    strings = read_shared_strings(package, {int(c.value) for c in raw.values()
+                                            if c.kind == "s" and c.value and c.value.isdigit()})
+    return {rc: v for rc, c in raw.items() if (v := _decode(c, strings, styles)) is not None}
+
+
+def _decode(cell: _Raw, strings: dict[int, str], styles: Styles) -> Any:
+    kind, text = cell.kind, cell.value
+    if kind == "inlineStr":
+        return cell.inline if cell.inline else None
+    if text is None:
+        # A formula saved without its result: the value is not known, which is not the same as blank.
+        return FormulaError("") if cell.formula else None
+    if kind == "e":
+        return FormulaError(text or "#N/A")
+    if kind == "s":
+        return strings.get(int(text)) if text.isdigit() else None
+    if kind in ("str", "inlineStr"):
+        return text
+    if kind == "b":
+        return text.strip() in ("1", "true")
+    if kind == "d":
+        try:
+            moment = dt.datetime.fromisoformat(text.strip())
+        except ValueError:
+            return text
+        return moment.date() if moment.time() == dt.time(0) else moment
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return _serial_value(number, cell.style, styles)
