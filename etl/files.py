@@ -1,12 +1,21 @@
-"""Write files so they appear complete or not at all: a temporary file beside the target, then rename."""
+"""Write files so they appear complete or not at all (a temporary file beside the target, then
+rename); and the one CSV writer, which keeps spreadsheet programs from running a cell as a formula."""
 
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator, Sequence
+
+#: A cell starting with one of these is run as a formula by Excel or LibreOffice when the CSV is
+#: opened (OWASP, "CSV Injection"): `=`, `+`, `-`, `@`, tab and carriage return.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: The quote that makes a spreadsheet program show the rest of the cell as text.
+_TEXT_MARK = "'"
 
 
 def _umask() -> int:
@@ -35,3 +44,32 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
         raise
+
+
+def csv_safe(value: object) -> str:
+    """A cell's text made inert for spreadsheet programs: a leading `'` before a formula start.
+
+    A cell that already starts with `'` gets one more, so `csv_unescaped` gives back exactly
+    what was written.
+    """
+    text = "" if value is None else str(value)
+    return _TEXT_MARK + text if text.startswith(FORMULA_STARTS + (_TEXT_MARK,)) else text
+
+
+def csv_unescaped(text: str) -> str:
+    """The value `csv_safe` was given (reading back a CSV pmo wrote)."""
+    return text[1:] if text.startswith(_TEXT_MARK) else text
+
+
+def write_csv(path: Path | str, headers: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
+    """Write a CSV every pmo output uses: atomically, UTF-8 with a byte-order mark (so Excel shows £
+    and accents), CRLF line ends, and every cell through `csv_safe` (no formula injection)."""
+    path = Path(path)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([csv_safe(h) for h in headers])
+    for row in rows:
+        writer.writerow([csv_safe(v) for v in row])
+    with atomic_path(path) as tmp:
+        tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
+    return path

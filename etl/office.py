@@ -38,6 +38,10 @@ if TYPE_CHECKING:
     from etl.store.db import Store
 
 
+#: The e-mails planned from the store's history (which returns arrived, which were rejected).
+HISTORY_MAIL = ("chase", "feedback")
+
+
 @dataclass
 class TemplatesWritten:
     """A period's templates as written: the plan, each template, and the distribution list."""
@@ -103,9 +107,14 @@ class Office:
         """Open the history store (created on first use, unless `must_exist`)."""
         from etl.store.db import Store
 
-        if must_exist and not self.has_store():
-            raise ConfigError(f"{self.db}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
+        if must_exist:
+            self.require_store()
         return Store(self.db)
+
+    def require_store(self) -> None:
+        """`ConfigError` unless the history store exists (commands that read history need it)."""
+        if not self.has_store():
+            raise ConfigError(f"{self.db}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
 
     # ------------------------------------------------------------------ the cycle
 
@@ -225,7 +234,11 @@ class Office:
         from etl.mail.mailer import DryRun
 
         # A dry run must not even create the store; one that does not exist yet has sent nothing.
+        # Chase and feedback read the history: without a store (e.g. a mistyped --db) they would
+        # remind every project, so they refuse one that does not exist.
         dry_run = isinstance(transport, DryRun)
+        if kind in HISTORY_MAIL:
+            self.require_store()
         with self._mail_store(dry_run) as store:
             plan = self.plan_mail(kind, period, store, as_of)
             if on_plan:

@@ -403,11 +403,25 @@ def test_chase_reminds_missing_returns_and_escalates_after_n_days(escalating, se
 
 
 def test_chase_without_escalation_address_says_nobody_else_was_copied(office):
+    Store(office.db).close()  # ingest has run; no return has arrived
     result = office.run("chase", "--as-of", "2023-11-30", "--dry-run")
     assert result.exit_code == 0
     assert "no chase_escalation_email is set in pmo.toml" in result.output
     assert result.output.count("would send") == 4
-    assert not office.db.exists()  # a dry run does not even create the store
+
+
+@pytest.mark.parametrize("kind", ["chase", "feedback"])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_commands_that_read_history_refuse_a_store_that_does_not_exist(office, kind, dry_run, tmp_path):
+    """A mistyped --db must not look like an empty history (every project reminded): the command
+    stops with one Error line, exit 2, and creates nothing (issue 15, item 4)."""
+    office.db = tmp_path / "mistyped.db"
+    args = [kind, "--as-of", "2023-11-30"] if kind == "chase" else [kind]
+    result = office.run(*args, *(["--dry-run"] if dry_run else ["--eml", str(tmp_path / "drafts")]))
+    assert result.exit_code == 2, result.output
+    assert f"Error: {office.db}: no history store here" in result.output
+    assert "would send" not in result.output
+    assert not office.db.exists() and not (tmp_path / "drafts").exists()
 
 
 # ------------------------------------------------------------------ feedback
