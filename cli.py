@@ -18,6 +18,20 @@ from etl.errors import ConfigError, PmoError
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+def _echo(message: object = "", keep_newlines: bool = False, **kwargs) -> None:
+    """Print a line; what came from a file (values, file and sheet names) cannot drive the terminal."""
+    from etl.terminal import terminal_safe
+
+    click.echo(terminal_safe(message, keep_newlines), **kwargs)
+
+
+def _secho(message: object = "", keep_newlines: bool = False, **kwargs) -> None:
+    """`_echo` in colour."""
+    from etl.terminal import terminal_safe
+
+    click.secho(terminal_safe(message, keep_newlines), **kwargs)
+
+
 def _period(ctx: click.Context, param: click.Parameter, value: str | None):
     if value is None:
         return None
@@ -74,12 +88,12 @@ def reports_errors(func):
         try:
             return func(*args, **kwargs)
         except PmoError as exc:
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
+            _secho(f"Error: {exc.message}", fg="red", err=True)
             for problem in exc.problems:
-                click.echo(f"  - {problem}", err=True)
+                _echo(f"  - {problem}", err=True)
             sys.exit(exc.exit_code)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            _echo("Interrupted.", err=True)
             sys.exit(130)
 
     return wrapper
@@ -110,15 +124,15 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
     with click.progressbar(length=len(due), label=f"Templates for {period}", file=sys.stderr) as bar:
         done = office.templates(period, on_written=lambda info: bar.update(1))
     written, distribution, counts = done.written, done.distribution, done.counts()
-    click.echo(
+    _echo(
         f"{len(written)} templates for {period.label} ({counts['full']} full, {counts['simplified']} simplified) "
         f"in {templates_folder(outputs, period)}"
     )
-    click.echo(
+    _echo(
         f"Not due this period: {counts['not_due']}; paused (pipeline): {counts['paused']}; closed: {counts['closed']}."
     )
     if written:
-        click.echo(f"Distribution list: {distribution} (returns due {written[0].due_date:%d/%m/%Y})")
+        _echo(f"Distribution list: {distribution} (returns due {written[0].due_date:%d/%m/%Y})")
 
 
 @main.command()
@@ -129,10 +143,10 @@ def demo(db, inputs, outputs) -> None:
     from etl.demo.runner import run_demo
 
     def say(message: str) -> None:
-        click.echo(message)
+        _echo(message)
 
     result = run_demo(outputs_dir=outputs, inputs_dir=inputs, progress=say)
-    click.secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
+    _secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
 
 
 @main.command()
@@ -149,16 +163,16 @@ def highlight(programme, period, overview, overall, db, inputs, outputs, portfol
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
     office = _office(db, inputs, outputs, portfolio)
     if not office.has_store():
-        click.secho(f"Warning: no history store at {db}: every workstream is shown as Missing", fg="yellow", err=True)
+        _secho(f"Warning: no history store at {db}: every workstream is shown as Missing", fg="yellow", err=True)
     path, report = office.highlight(programme, period, overview, overall)
     received = len(report.workstreams) - len(report.missing)
-    click.echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
+    _echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
     for ws in report.workstreams:
-        click.echo(f"  {ws.project_id}  {ws.name}: {ws.this_period} (last period {ws.rag_last or 'not known'})")
+        _echo(f"  {ws.project_id}  {ws.name}: {ws.this_period} (last period {ws.rag_last or 'not known'})")
     how = "set by the lead" if report.overall else "suggested"
-    click.echo(f"Overall programme RAG: {report.overall_rag or 'none (no returns)'} ({how}; "
+    _echo(f"Overall programme RAG: {report.overall_rag or 'none (no returns)'} ({how}; "
                f"median of the workstreams: {report.suggested or 'none'})")
-    click.echo(f"Wrote {path}")
+    _echo(f"Wrote {path}")
 
 
 @main.command()
@@ -178,10 +192,10 @@ def closedown(file, outputs, built) -> None:
 
     day = built.date() if built else dt.date.today()
     path, actions = Office(outputs=outputs).closedown(file, day)
-    click.echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
+    _echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
     for destination in DESTINATIONS:
-        click.echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
-    click.echo(f"Wrote {path}")
+        _echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
+    _echo(f"Wrote {path}")
 
 
 @main.command()
@@ -196,10 +210,10 @@ def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     committee reports and the Most Complex projects; record the KPI values in the store."""
     run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
-    click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    _echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
     received = sum(1 for p in run.projects if p.return_period)
-    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
-    click.echo(f"KPI values recorded in {db}; report: {run.path}")
+    _echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
+    _echo(f"KPI values recorded in {db}; report: {run.path}")
 
 
 _MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
@@ -249,22 +263,22 @@ def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
     transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
     def notes(plan) -> None:
         for note in plan.notes:
-            click.secho(f"Note: {note}", fg="yellow", err=True)
+            _secho(f"Note: {note}", fg="yellow", err=True)
 
-    run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: click.echo(describe(o)), on_plan=notes)
+    run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: _echo(describe(o), keep_newlines=True), on_plan=notes)
     plan, to_go, skipped, outcomes = run.plan, run.to_go, run.skipped, run.outcomes
     counts = {s: run.count(s) for s in ("sent", "draft", "failed")}
     done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
         f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
-    click.echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
+    _echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
                f"{len(skipped)} already sent")
     if skipped and not resend:
-        click.echo("Already-sent emails were skipped; use --resend to send them again.")
+        _echo("Already-sent emails were skipped; use --resend to send them again.")
     copies_refused = sum(1 for o in outcomes if o.status == "sent" and o.detail)
     if copies_refused:
-        click.secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
+        _secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
     if counts["failed"]:
-        click.secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
+        _secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
     if counts["failed"] or copies_refused:
         sys.exit(EXIT_PROBLEMS)
 
@@ -330,12 +344,12 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     return status, with the escalations, the missing returns and what changed."""
     path, built = _office(db, inputs, outputs, portfolio).register(period, as_of)
     status = built.status_counts()
-    click.echo(
+    _echo(
         f"Register for {period.label}: {len(built.rows)} projects; "
         f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
         f"{status['Missing']} missing; {len(built.escalations)} escalated; {len(built.changes)} changes."
     )
-    click.echo(f"Written: {path}")
+    _echo(f"Written: {path}")
 
 
 @main.command()
@@ -356,13 +370,13 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     total = len(offered_paths(folder))
     with click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
         result = office.ingest(folder, period, on_file=lambda path: bar.update(1))
-    click.echo(result.summary())
-    click.echo(f"Validation report: {result.report_path}")
+    _echo(result.summary())
+    _echo(f"Validation report: {result.report_path}")
     for outcome in result.rejected:
-        click.secho(f"Rejected: {outcome.name}", fg="red")
+        _secho(f"Rejected: {outcome.name}", fg="red")
         for problem in outcome.errors:
             where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
-            click.echo(f"  - {where + ': ' if where else ''}{problem.message}")
+            _echo(f"  - {where + ': ' if where else ''}{problem.message}")
     sys.exit(result.exit_code)
 
 

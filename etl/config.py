@@ -6,14 +6,21 @@ Defaults follow DESIGN.md. An office overrides them in `<inputs>/pmo.toml`, e.g.
     districts = ["Cambridge", "Fenland"]
     max_return_mb = 30
 
-Unknown keys are an error (a typo should not silently fall back to a default).
+Unknown keys are an error (a typo should not silently fall back to a default), and every
+value is checked against the type of its `Settings` field (a setting added later is checked
+too, with no code of its own): the message names the key and the type expected.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from etl.errors import ConfigError
 
@@ -66,12 +73,78 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(Settings)
+    for key in sorted(data):
+        try:
+            data[key] = _typed(data[key], hints[key])
+        except TypeError:
+            raise ConfigError(f"{path}: '{key}' must be {_expected(hints[key])}, not {_shown(data[key])}") from None
     if "districts" in data:
-        if not isinstance(data["districts"], list) or not all(isinstance(d, str) for d in data["districts"]):
-            raise ConfigError(f"{path}: 'districts' must be a list of names")
         data["districts"] = tuple(d.strip() for d in data["districts"])
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
             raise ConfigError(f"{path}: 'due_working_day' must be a whole number from 1 to 20, not {day!r}")
     return replace(settings, **data)
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    """`value` as the field's type wants it (a TOML array becomes a tuple); `TypeError` if it is not one."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arm in args:
+            try:
+                return _typed(value, arm)
+            except TypeError:
+                continue
+        raise TypeError
+    if origin in (tuple, list):
+        if not isinstance(value, list):
+            raise TypeError
+        item = args[0] if args else Any
+        items = [_typed(v, item) for v in value]
+        return tuple(items) if origin is tuple else items
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is not None:
+            raise TypeError
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError
+        return float(value)
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise TypeError
+    return value
+
+
+_TYPE_WORDS = {str: "text (in quotes)", int: "a whole number", float: "a number", bool: "true or false"}
+
+
+def _expected(hint: Any) -> str:
+    """The type a setting wants, in words, e.g. `a list of text (in quotes)`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_expected(a) for a in args if a is not type(None))
+    if origin in (tuple, list):
+        return f"a list of {_expected(args[0])}" if args and args[0] is not Any else "a list"
+    return _TYPE_WORDS.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _shown(value: Any) -> str:
+    """What was given, briefly (a huge value is not echoed in full)."""
+    kinds = {str: "text", bool: "true/false", int: "a whole number", float: "a number", list: "a list",
+             dict: "a table", (dt.date, dt.time): "a date/time"}
+    kind = next((word for t, word in kinds.items() if isinstance(value, t)), type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
+

@@ -73,3 +73,8 @@ def write_csv(path: Path | str, headers: Sequence[str], rows: Iterable[Sequence[
     with atomic_path(path) as tmp:
         tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
     return path
+
+
+def file_safe(text: str) -> str:
+    """`text` as part of a file name: anything but letters, digits, `-`, `_` and `.` becomes `-`."""
+    return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)

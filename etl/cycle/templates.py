@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etl.config import Settings
-from etl.files import write_csv
+from etl.files import file_safe, write_csv
 from etl.rules.periods import FULL, Period
 
 if TYPE_CHECKING:
@@ -49,8 +49,7 @@ def distribution_path(outputs: Path | str, period: Period | str) -> Path:
 
 def template_name(project_id: str, period: Period | str) -> str:
     """`<Project ID>_<YYYY-MM>_highlight.xlsx`, with characters unsafe in file names replaced."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(project_id))
-    return f"{safe}_{period}{TEMPLATE_SUFFIX}"
+    return f"{file_safe(str(project_id))}_{period}{TEMPLATE_SUFFIX}"
 
 
 @dataclass
