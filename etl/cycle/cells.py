@@ -32,6 +32,13 @@ _LAST_SERIAL = 2958466  # 1 January 10000
 _DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)})
 _TIME_ONLY_IDS = frozenset({18, 19, 20, 21, 45, 46, 47})
 _CELL_REF = re.compile(r"([A-Z]{1,3})([0-9]{1,7})")
+#: How OOXML writes a character XML cannot carry (`_x001B_` for ESC; `_x005F_` for `_` itself).
+_ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def unescape(text: str) -> str:
+    """A string item's text with its `_xHHHH_` escapes decoded (ECMA-376 ST_Xstring)."""
+    return _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text) if "_x" in text else text
 
 
 class FormulaError(str):
@@ -157,7 +164,7 @@ def _text_of(elem: Any) -> str:
                 walk(child)
 
     walk(elem)
-    return "".join(parts)
+    return unescape("".join(parts))
 
 
 def read_shared_strings(package: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
@@ -259,7 +266,7 @@ def _decode(cell: _Raw, strings: dict[int, str], styles: Styles) -> Any:
     if kind == "s":
         return strings.get(int(text)) if text.isdigit() else None
     if kind in ("str", "inlineStr"):
-        return text
+        return unescape(text)
     if kind == "b":
         return text.strip() in ("1", "true")
     if kind == "d":
