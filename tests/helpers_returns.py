@@ -947,16 +947,16 @@ CASES: tuple[Case, ...] = (
     Case("far_stray_cell_aaa60000", build_far_cell_aaa, ACCEPTED, project="CPCA-023"),
     Case("strict_open_xml", build_strict, ACCEPTED, project="CPCA-025"),
     Case("duplicate_defined_name", build_duplicate_name, REJECTED, "defined more than once", "rag_this_period",
-         project="CPCA-044", code="duplicate_name"),
+         project="CPCA-036", code="duplicate_name"),
     Case("simplified_template_for_delivery_project", build_simplified_for_delivery, REJECTED, "owes a Full report",
-         project="CPCA-045", code="report_type_mismatch"),
-    Case("meta_sheet_removed", build_no_meta, REJECTED, "_meta sheet", project="CPCA-046", code="template_version"),
+         project="CPCA-031", code="report_type_mismatch"),
+    Case("meta_sheet_removed", build_no_meta, REJECTED, "_meta sheet", project="CPCA-037", code="template_version"),
     Case("negative_date", build_negative_date, REJECTED, "-5 is not a date", "forecast_completion_date",
-         "forecast_completion_date", project="CPCA-048", code="not_a_date"),
+         "forecast_completion_date", project="CPCA-039", code="not_a_date"),
     Case("formula_without_saved_result", build_uncalculated_formula, REJECTED, "saved without its result",
-         "spend_to_date", "spend_to_date", project="CPCA-049", code="not_a_money"),
+         "spend_to_date", "spend_to_date", project="CPCA-040", code="not_a_money"),
     Case("error_cells_without_values", build_error_without_value, REJECTED, "saved without its result",
-         "spend_to_date", "spend_to_date", project="CPCA-050", code="not_a_money"),
+         "spend_to_date", "spend_to_date", project="CPCA-041", code="not_a_money"),
 )
 
 CASE_BY_NAME = {case.name: case for case in CASES}

@@ -121,41 +121,129 @@ class IngestResult:
 def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     """Every entry ingest will report on, sorted: (path, reason it is skipped, or None to read it).
 
-    Walks sub-folders; hidden files and folders (`.DS_Store`, Excel's `~$` lock files, `.git`)
-    are skipped and hidden folders not entered.
+    Walks sub-folders (without recursion, so any depth is fine); hidden files and folders
+    (`.DS_Store`, Excel's `~$` lock files, `.git`) are skipped and hidden folders not entered.
+    A folder that cannot be listed, or a name that is not valid text, is reported for itself
+    and the walk goes on.
     """
     found: list[tuple[Path, str | None]] = []
-
-    def walk(directory: Path) -> None:
-        for entry in sorted(directory.iterdir(), key=lambda p: p.name):
-            hidden = entry.name.startswith((".", "~$"))
-            if entry.is_dir():
-                if hidden or entry.is_symlink():
-                    found.append((entry, "a hidden or linked folder, not entered"))
-                else:
-                    walk(entry)
-            elif entry.is_symlink():
-                found.append((entry, "a link to a file elsewhere, not read"))
-            elif not entry.is_file():
-                found.append((entry, "not a regular file"))
-            elif hidden:
-                found.append((entry, "a hidden file (e.g. an Excel lock file or system file)"))
-            elif not is_spreadsheet_name(entry):
-                found.append((entry, f"not a spreadsheet ({entry.suffix or 'no extension'})"))
-            else:
-                found.append((entry, None))
-
-    walk(folder)
-    return found
+    stack = [folder]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            found.append((directory, f"a folder that cannot be read ({exc.strerror or exc}), so nothing in it was read"))
+            continue
+        below = []
+        for entry in entries:
+            found.append((entry, None))
+            try:
+                found[-1] = (entry, _skip_reason(entry, below))
+            except OSError as exc:
+                found[-1] = (entry, f"cannot be looked at ({exc.strerror or exc})")
+        stack.extend(reversed(below))
+    return sorted(((p, why) for p, why in found if why != FOLDER), key=lambda item: _sort_key(item[0], folder))
 
 
-def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
+def _sort_key(path: Path, folder: Path) -> tuple[str, ...]:
+    try:
+        return path.relative_to(folder).parts
+    except ValueError:
+        return (str(path),)
+
+
+def _skip_reason(entry: Path, below: list[Path]) -> str | None:
+    """Why `entry` is not read (None: read it); a folder to walk is added to `below`."""
+    hidden = entry.name.startswith((".", "~$"))
+    if not valid_text(entry.name):
+        return "its name is not valid text (UTF-8); rename it and run again"
+    if entry.is_dir():
+        if hidden or entry.is_symlink():
+            return "a hidden or linked folder, not entered"
+        below.append(entry)
+        return FOLDER
+    if entry.is_symlink():
+        return "a link to a file elsewhere, not read"
+    if not entry.is_file():
+        return "not a regular file"
+    if hidden:
+        return "a hidden file (e.g. an Excel lock file or system file)"
+    if not is_spreadsheet_name(entry):
+        return f"not a spreadsheet ({entry.suffix or 'no extension'})"
+    return None
+
+
+#: Marks a folder that was walked: it is not itself a file offered.
+FOLDER = "<folder>"
+
+
+def valid_text(name: str) -> bool:
+    """Whether a file name decoded from the disk is real text (not undecodable bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str) -> str:
+    """A file name fit to store and show: undecodable bytes become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if not valid_text(name) else name
+
+
+#: Bytes hashed from each end of a file over the size limit (it is never read whole).
+SAMPLE = 1 << 20
+
+
+def file_identity(path: Path, size: int, limit: int, data: bytes | None = None) -> str:
+    """The SHA-256 of the file, or, over the size limit, of its size and first and last MiB
+    (prefixed `sampled:`): a 10 GB file is refused in milliseconds, not hashed whole."""
+    if data is not None:
+        return hashlib.sha256(data).hexdigest()
+    if size <= limit:
+        return sha256_of(path)
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(SAMPLE))
+        handle.seek(max(size - SAMPLE, 0))
+        digest.update(handle.read(SAMPLE))
+    return "sampled:" + digest.hexdigest()
+
+
+def _offered(path: Path, period: Period, data: bytes | None, limit: int) -> OfferedFile:
     """The file's identity: its hash, size and received time (its modification time)."""
     stat = path.stat()
-    sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
+    sha = file_identity(path, stat.st_size, limit, data)
     # The office's local time: whether a return was late is decided by its local calendar day.
     received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
-    return OfferedFile(path, sha, stat.st_size, received, str(period))
+    stored_path = path if valid_text(str(path)) else Path(shown_name(str(path)))
+    return OfferedFile(stored_path, sha, stat.st_size, received, str(period))
+
+
+def _received_problems(outcome: "FileOutcome", offered: OfferedFile, period: Period,
+                       now: dt.datetime) -> list[Problem]:
+    """A received time (the file's modification time) outside a sane window is flagged.
+
+    One in the future would make the file the latest return for ever, so the time of this
+    ingest is used instead; one before the period began is kept, with a question.
+    """
+    if offered.received_at > now + dt.timedelta(days=1):
+        said = uk_date(offered.received_at, with_time=True)
+        offered.received_at = now.replace(microsecond=0)
+        outcome.received_at = offered.received_at
+        return [Problem(
+            f"The file's modification time ({said}) is in the future, so it cannot be when the return arrived; "
+            f"the time of this ingest ({uk_date(offered.received_at, with_time=True)}) is used instead.",
+            file=outcome.name, code="received_in_future", value=said, severity="warning",
+            fix="Check the clock of the computer the file came from; nothing else to do.")]
+    if offered.received_at.date() < period.first_day:
+        return [Problem(
+            f"The file's modification time ({uk_date(offered.received_at, with_time=True)}) is before "
+            f"{period.label} began: is this an old file, or was the return filled in on an old copy?",
+            file=outcome.name, code="received_before_period", severity="warning",
+            fix="Check it is this period's return; if it was filled in on an old copy, nothing else to do.")]
+    return []
 
 
 # ----------------------------------------------------------------------------- normalising
@@ -408,7 +496,8 @@ def ingest_folder(
     """
     from etl.cycle.portfolio import reporting_plan
 
-    folder = Path(folder)
+    # Absolute, so the store's paths still find the files from another working folder.
+    folder = Path(folder).absolute()
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
     today = today or dt.date.today()
@@ -423,23 +512,37 @@ def ingest_folder(
     returns: dict[str, RawReturn] = {}
     first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
     copies: list[tuple[FileOutcome, FileOutcome]] = []
+    now = dt.datetime.now()
     for path, skip_reason in offered_paths(folder):
-        name = path.relative_to(folder).as_posix()
+        name = shown_name(path.relative_to(folder).as_posix())
         outcome = FileOutcome(path, name)
-        if skip_reason is not None:
-            outcome.outcome = OUTCOME_SKIPPED
-            outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, code="skipped", severity="warning")]
-            if path.is_file() and not path.is_symlink():
-                offered = _offered(path, period, None)
-                _describe(outcome, offered)
-                _log_once(store, offered, SKIPPED, outcome.problems, None)
+        try:
+            if skip_reason is not None:
+                outcome.outcome = OUTCOME_SKIPPED
+                outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, code="skipped", severity="warning")]
+                if path.is_file() and not path.is_symlink():
+                    offered = _offered(path, period, None, limit)
+                    _describe(outcome, offered)
+                    _log_once(store, offered, SKIPPED, outcome.problems, None)
+                result._add(outcome)
+                done(path)
+                continue
+            size = path.stat().st_size
+            # The size is checked before anything is read or hashed whole.
+            data = None if size > limit else path.read_bytes()
+            offered = _offered(path, period, data, limit)
+        except OSError as exc:
+            # An unreadable file (permissions, a vanished file, a path too long) is reported for
+            # itself; nothing is logged for it (it has no bytes to identify it by).
+            outcome.outcome = OUTCOME_REJECTED
+            outcome.problems = [Problem(
+                f"The file cannot be read ({exc.strerror or exc.__class__.__name__}).", file=name, code="unreadable_file",
+                fix="Check the file's permissions (the account running pmo must be able to read it), then run again.")]
             result._add(outcome)
             done(path)
             continue
-        size = path.stat().st_size
-        data = None if size > limit else path.read_bytes()
-        offered = _offered(path, period, data)
         _describe(outcome, offered)
+        received = _received_problems(outcome, offered, period, now)
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:
             outcome.outcome = OUTCOME_DUPLICATE
@@ -456,6 +559,7 @@ def ingest_folder(
             continue
         first_of[offered.sha256] = outcome
         raw = _read(outcome, data, settings, owed)
+        outcome.problems += received
         if raw is not None:
             returns[name] = raw
         pending.append((outcome, offered))
@@ -514,17 +618,37 @@ def _read(outcome: FileOutcome, data: bytes | None, settings: Settings,
 
 
 def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: ReturnRecord) -> None:
-    """Store an accepted return (one transaction), noting when a later-received one already stands."""
+    """Store an accepted return (one transaction), saying which return is current and why.
+
+    The return received last (by its file's modification time) is the current one; on equal
+    times the one ingested later (within a run: later in file-name order) is.
+    """
     later = _later_return(store, record, offered)
+    current = next((r for r in store.returns_for(record.project_id, record.period) if r["superseded_by"] is None), None)
+    when = uk_date(offered.received_at, with_time=True)
     if later is not None:
         outcome.problems.append(Problem(
-            f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-            "already on record, so this one is kept as superseded by it.", file=outcome.name, code="later_return_stands",
-            severity="warning"))
+            f"A return for {record.project_id} {record.period} received later ({later['file_name']}, "
+            f"{_uk_time(later['received_at'])}) is already on record, so this one (received {when}) is kept as "
+            "superseded by it.", file=outcome.name, code="later_return_stands", severity="warning",
+            fix="If this file is the correction, save it again (so its time is now) and ingest it again."))
+    elif current is not None:
+        tie = current["received_at"] == offered.received_at.replace(microsecond=0).isoformat()
+        outcome.problems.append(Problem(
+            f"This return (received {when}) replaces {current['file_name']} (received "
+            f"{_uk_time(current['received_at'])}) as the current {record.project_id} {record.period} return"
+            + ("; both were received at the same time, so the one ingested later (this one) is current." if tie
+               else ", because it was received later."),
+            file=outcome.name, code="supersedes", severity="warning",
+            fix="Nothing to do; the earlier return stays on record."))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
     outcome.return_id = stored.return_id
     outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
+
+
+def _uk_time(iso: str) -> str:
+    return uk_date(dt.datetime.fromisoformat(iso), with_time=True)
 
 
 def _uk_day(iso: str) -> str:
