@@ -46,6 +46,25 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
         raise
 
 
+def check_writable(folder: Path | str, what: str) -> Path:
+    """Make `folder` (and its parents) and prove a file can be written there; `ConfigError` if not.
+
+    Called before work that must not be half-done when its output cannot be written.
+    """
+    from etl.errors import ConfigError
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=".pmo-write-check.", dir=folder)
+        os.close(fd)
+        os.unlink(name)
+    except OSError as exc:
+        raise ConfigError(f"{folder}: cannot write {what} there ({exc.strerror or exc}); nothing was done. "
+                          "Fix the folder's permissions or free some space, or pass --outputs.") from None
+    return folder
+
+
 def csv_safe(value: object) -> str:
     """A cell's text made inert for spreadsheet programs: a leading `'` before a formula start.
 

@@ -131,17 +131,30 @@ class Office:
 
     def ingest(self, folder: Path | str, period: Period, on_file: Callable[[Path], None] | None = None,
                today: dt.date | None = None) -> "IngestResult":
-        """Ingest every return in `folder` into the store, then write the period's validation report."""
+        """Ingest every return in `folder` into the store, then write the run's validation report
+        (`validation_report_<YYYYMMDD-HHMMSS>.xlsx`) and the period's (`validation_report.xlsx`:
+        every file offered for the period, its latest outcome, which problems are still open).
+
+        The outputs folder is checked before anything is stored: a run whose report cannot be
+        written changes nothing (else the re-run would call the stored returns duplicates).
+        """
         from etl.cycle.ingest import REPORT_NAME, ingest_folder
+        from etl.cycle.period_report import period_view
+        from etl.files import check_writable
         from etl.workbooks.validation_report import write_validation_report
 
         folder = Path(folder)
         if not folder.is_dir():
             raise ConfigError(f"{folder}: folder of returns not found")
         portfolio = self.portfolio
+        reports = self.outputs / str(period)
+        check_writable(reports, "the validation report")
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         with self.store() as store:
             result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today)
-        result.report_path = write_validation_report(result, self.outputs / str(period) / REPORT_NAME)
+            view = period_view(store, result)
+        write_validation_report(result, reports / REPORT_NAME.replace(".xlsx", f"_{stamp}.xlsx"))
+        result.report_path = write_validation_report(result, reports / REPORT_NAME, view)
         return result
 
     def register(self, period: Period, as_of: dt.date) -> tuple[Path, "Register"]:

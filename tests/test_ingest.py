@@ -26,8 +26,10 @@ from helpers_returns import (
 )
 from schemas.highlight import Unparsed
 
-PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code"]
-FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256"]
+# The period's report (validation_report.xlsx) adds a Status column: is a rejected return's problem still open?
+PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code",
+                  "Status"]
+FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "Status"]
 
 
 @pytest.fixture(scope="module")
