@@ -16,6 +16,8 @@ import click
 from etl.errors import ConfigError, PmoError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: The years a --period may be in.
+FIRST_PERIOD, LAST_PERIOD = 2000, 2099
 
 
 def _echo(message: object = "", keep_newlines: bool = False, **kwargs) -> None:
@@ -38,9 +40,13 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None):
     from etl.rules.periods import Period
 
     try:
-        return Period.parse(value)
+        period = Period.parse(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if not FIRST_PERIOD <= period.year <= LAST_PERIOD:
+        # The cycle reaches into the months around a period (due dates, history): keep it well inside the calendar.
+        raise click.BadParameter(f"'{value}' is outside the years pmo reports on ({FIRST_PERIOD} to {LAST_PERIOD})")
+    return period
 
 
 def period_option(required: bool = True):

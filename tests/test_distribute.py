@@ -579,3 +579,25 @@ def test_demo_writes_email_drafts(tmp_path):
     chased = list((emails / "chase").glob("*.eml"))
     assert chased and all(email.message_from_bytes(p.read_bytes())["X-Unsent"] == "1" for p in chased)
     assert any(p.parent.name == "send" for p in ctx.files)
+
+
+def test_feedback_survives_a_rejected_file_name_with_a_line_break(office, tmp_path):
+    """A rejected file named with CR/LF (possible on Linux and in mail attachments): its feedback is
+    written with a clean attachment name, and the other projects still get theirs (issue 15, item 11)."""
+    _reject(office, tmp_path, "CPCA-002", name="CPCA-002\r\nBcc: all@example.invalid.xlsx")
+    _reject(office, tmp_path, "CPCA-003")
+    result = office.run("feedback", "--eml", str(tmp_path / "drafts"))
+    assert result.exit_code == 0, result.output
+    drafts = sorted((tmp_path / "drafts").glob("*.eml"))
+    assert len(drafts) == 2, result.output
+    import email
+    from email import policy
+
+    for draft in drafts:
+        message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+        assert "Bcc" not in message
+        for part in message.iter_attachments():
+            assert "\r" not in part.get_filename() and "\n" not in part.get_filename()
+    names = [a.get_filename() for d in drafts
+             for a in email.message_from_bytes(d.read_bytes(), policy=policy.default).iter_attachments()]
+    assert "CPCA-002 Bcc: all@example.invalid.xlsx" in names
