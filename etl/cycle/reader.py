@@ -23,6 +23,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -153,7 +154,7 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
     try:
         package = zipfile.ZipFile(io.BytesIO(data))
         infos = package.infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, zlib.error) as exc:
         raise _fail(name, "damaged", f"The file is damaged or incomplete (not a readable workbook: {exc}). It may have been "
                           "cut short when it was saved, copied or attached.",
                     "Ask the sender to save the workbook again and re-attach it.") from None
@@ -187,7 +188,7 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
                     if seen > limit:
                         raise _fail(name, "zip_bomb", f"The workbook expands to more than {limit / MB:,.0f} MB when opened "
                                           "(a 'zip bomb'), so it was not read.", _FRESH_TEMPLATE)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError, zlib.error) as exc:
         raise _fail(name, "damaged", f"The file is damaged (part '{info.filename}' cannot be read: {exc}).",
                     "Ask the sender to save the workbook again and re-attach it.") from None
     return package
