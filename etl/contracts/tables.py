@@ -147,10 +147,18 @@ def read_table(
             f"{', '.join(list(headers)[:3])}) in the first {_HEADER_SEARCH_ROWS} rows"
         )
     positions: dict[str, int] = {}
+    twice: list[str] = []
     for index, value in enumerate(rows[header_row][1]):
         field = wanted.get(header_key(value))
-        if field and field not in positions:
+        if field and field in positions:
+            # Which of two same-named columns holds the data is anyone's guess: say so, do not pick one.
+            twice.append(f"'{clean_text(value)}' (columns {column_letter(positions[field])} and {column_letter(index)})")
+        elif field:
             positions[field] = index
+    if twice:
+        raise ConfigError(
+            f"{path}: the header row (row {rows[header_row][0]}) has the same column twice: {', '.join(twice)}; "
+            "delete or rename one so pmo knows which to read")
     required = {f for h, f in headers.items() if h not in optional}
     missing = [h for h, f in headers.items() if f in required and f not in positions]
     if missing:

@@ -81,7 +81,9 @@ def period_view(store: "Store", result: "IngestResult") -> PeriodView:
     last_of_sha = {}
     for row in logged:
         last_of_sha[row["sha256"]] = row["id"]
-    this_run = {str(o.path) for o in result.files}
+    from etl.cycle.ingest import shown_name
+
+    this_run = {shown_name(str(o.path)) for o in result.files}  # as the store keeps them
     for outcome in result.rejected:
         view.status[outcome.name] = status(outcome.project_id, last_of_sha.get(outcome.sha256 or "", 0))
     latest: dict[str, dict[str, Any]] = {}
