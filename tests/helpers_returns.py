@@ -891,6 +891,26 @@ def build_error_without_value(env: Env, project: str) -> Path:
     return error_cells_without_values(path, 2000)
 
 
+def build_received_in_future(env: Env, project: str) -> Path:
+    """A return whose file is dated 1 January 2200 (a partner's computer clock far in the future)."""
+    path = _good(env, project)
+    set_received(path, dt.datetime(2200, 1, 1, 9, 0))
+    return path
+
+
+def build_received_before_period(env: Env, project: str) -> Path:
+    """A return whose file is dated before the period began (filled in on an old copy)."""
+    path = _good(env, project)
+    set_received(path, dt.datetime(env.period.year, env.period.month, 1) - dt.timedelta(days=20))
+    return path
+
+
+def build_terminal_escapes(env: Env, project: str) -> Path:
+    """A RAG cell holding ANSI escape sequences and a carriage return that, printed raw, would
+    erase the "Rejected:" lines and show a fake all-clear."""
+    return _good(env, project, _answers(env, project, rag_this_period="\x1b[1A\x1b[2K\rAccepted 1, rejected 0"))
+
+
 #: The bad-input corpus (and the messy-but-valid files a batch must still accept).
 #: Each case has its own project so that accepted ones do not supersede each other.
 CASES: tuple[Case, ...] = (
@@ -955,6 +975,12 @@ CASES: tuple[Case, ...] = (
          "forecast_completion_date", project="CPCA-039", code="not_a_date"),
     Case("formula_without_saved_result", build_uncalculated_formula, REJECTED, "saved without its result",
          "spend_to_date", "spend_to_date", project="CPCA-040", code="not_a_money"),
+    Case("received_in_future", build_received_in_future, ACCEPTED, "in the future", project="CPCA-018",
+         severity="warning", code="received_in_future"),
+    Case("received_before_period", build_received_before_period, ACCEPTED, "before September 2023 began",
+         project="CPCA-021", severity="warning", code="received_before_period"),
+    Case("terminal_escapes_in_a_cell", build_terminal_escapes, REJECTED, "Accepted 1, rejected 0", "rag_this_period",
+         "rag_this_period", project="CPCA-030", code="not_a_rag"),
     Case("error_cells_without_values", build_error_without_value, REJECTED, "saved without its result",
          "spend_to_date", "spend_to_date", project="CPCA-041", code="not_a_money"),
 )
