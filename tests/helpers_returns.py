@@ -170,6 +170,21 @@ def rewrite_zip(path: Path, change: dict[str, Callable[[bytes], bytes] | None] |
     return target
 
 
+def parts_of(data: bytes) -> dict[str, bytes]:
+    """A workbook's zip parts by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {info.filename: package.read(info) for info in package.infolist()}
+
+
+def zip_parts(parts: dict[str, bytes]) -> bytes:
+    """A zip (deflated) of these parts, in this order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
 def _text_edit(function: Callable[[str], str]) -> Callable[[bytes], bytes]:
     def edit(data: bytes) -> bytes:
         text = data.decode("utf-8")

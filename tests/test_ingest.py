@@ -22,7 +22,7 @@ from etl.cycle.ingest import normalise
 from etl.cycle.portfolio import load_portfolio
 from etl.store.db import Store
 from helpers_returns import (
-    MESSY_RAGS, PERIOD, RECEIVED, good_answers, good_return, insert_rows, messy_answers, name_cell, with_values,
+    MESSY_RAGS, PERIOD, RECEIVED, good_answers, good_return, insert_rows, messy_answers, name_cell, with_values, zip_parts,
 )
 from schemas.highlight import Unparsed
 
@@ -332,17 +332,6 @@ def test_validation_report_opens_in_libreoffice(work, portfolio):
     assert "CPCA-001_2023-09_highlight.xlsx" in text and "Accepted" in text
 
 
-def _zip(parts: dict[str, bytes]) -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in parts.items():
-            package.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("parts,fragment", [
     # A small file whose one part inflates a thousandfold: refused before anything is parsed.
     ({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"\0" * (5 * 1024 * 1024)},
@@ -357,7 +346,7 @@ def test_reader_refuses_other_packages_before_parsing(parts, fragment):
     from etl.errors import ReturnUnreadable
 
     with pytest.raises(ReturnUnreadable) as caught:
-        read_return(Path("return.xlsx"), _zip(parts))
+        read_return(Path("return.xlsx"), zip_parts(parts))
     (problem,) = caught.value.problems
     assert fragment in problem.message and problem.file == "return.xlsx" and problem.fix
 

@@ -15,10 +15,8 @@ so a super-linear path shows up as a failure rather than a slow CI run.
 from __future__ import annotations
 
 import functools
-import io
 import tempfile
 import re
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -32,7 +30,7 @@ from etl.errors import ReturnUnreadable
 from etl.rules import values
 from etl.rules.periods import Period
 from etl.rules.rag import normalise_rag
-from helpers_returns import SHEET_XML, WORKBOOK_XML, good_return
+from helpers_returns import SHEET_XML, WORKBOOK_XML, good_return, parts_of, zip_parts
 
 ADVERSARIAL_TEXT = st.sampled_from([
     "", " ", "\u00a0", "1e400", "-1e400", "nan", "inf", "1.7e308", "£1,2,3", "2,5m", "1.234,56", "(((5)))", "--5",
@@ -85,19 +83,6 @@ def good_bytes() -> bytes:
         return good_return(Path(folder), load_portfolio(EXAMPLE_PORTFOLIO_XLSX), "CPCA-020").read_bytes()
 
 
-def _parts(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(data)) as z:
-        return {info.filename: z.read(info) for info in z.infolist()}
-
-
-def _zip(parts: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in parts.items():
-            z.writestr(name, data)
-    return buffer.getvalue()
-
-
 COLUMN = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ", min_size=1, max_size=3)
 ROW = st.integers(min_value=1, max_value=1_048_576)
 CELL_KIND = st.sampled_from(["", ' t="s"', ' t="e"', ' t="b"', ' t="str"', ' t="d"', ' t="inlineStr"', ' t="zz"'])
@@ -108,7 +93,7 @@ CELL_VALUE = st.one_of(st.text(alphabet="0123456789.-eE#!/A-Za-z", max_size=12),
 @st.composite
 def damaged(draw, good: bytes) -> bytes:
     """A good return with one random kind of damage."""
-    parts = _parts(good)
+    parts = parts_of(good)
     how = draw(st.sampled_from(["cells", "names", "replace_part", "flip", "cut", "styles"]))
     if how == "cells":
         cells = draw(st.lists(st.tuples(COLUMN, ROW, CELL_KIND, CELL_VALUE, st.booleans()), max_size=15))
@@ -137,7 +122,7 @@ def damaged(draw, good: bytes) -> bytes:
         parts["xl/styles.xml"] = draw(st.sampled_from([
             b"<styleSheet><numFmts><numFmt numFmtId='x' formatCode='[h]:mm'/></numFmts><cellXfs><xf numFmtId='q'/></cellXfs></styleSheet>",
             b"<styleSheet><cellXfs>" + b"<xf numFmtId='14'/>" * 20 + b"</cellXfs></styleSheet>", b"garbage"]))
-    data = _zip(parts)
+    data = zip_parts(parts)
     if how == "flip":
         data = bytearray(good)
         for _ in range(draw(st.integers(1, 20))):

@@ -245,12 +245,13 @@ def read_cells(package: zipfile.ZipFile, part: str, boxes: Iterable[Box], styles
                     cell.inline = _text_of(elem)
             elif tag == "row":
                 elem.clear()
-    except ValueError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors
+    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors (ParseError, defusedxml's)
         raise ValueError(f"{exc.__class__.__name__}: {exc}") from None
-    strings = read_shared_strings(package, {int(c.value) for c in raw.values()
-                                            if c.kind == "s" and c.value and c.value.isdigit()})
+    try:
+        strings = read_shared_strings(package, {int(c.value) for c in raw.values()
+                                                if c.kind == "s" and c.value and c.value.isdigit()})
+    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors, in the shared strings
+        raise ValueError(f"its shared strings cannot be read ({exc.__class__.__name__}: {exc})") from None
     return {rc: v for rc, c in raw.items() if (v := _decode(c, strings, styles)) is not None}
 
 
