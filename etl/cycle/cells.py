@@ -71,11 +71,11 @@ def col_index(letters: str) -> int:
     return index - 1
 
 
-def _iter(package: zipfile.ZipFile, part: str) -> Iterator[tuple[str, Any]]:
+def _iter(package: zipfile.ZipFile, part: str, events: tuple[str, ...] = ("end",)) -> Iterator[tuple[str, Any]]:
     from defusedxml.ElementTree import iterparse
 
     with package.open(part) as stream:
-        yield from iterparse(stream, events=("start", "end"))
+        yield from iterparse(stream, events=events)
 
 
 def _is_date_code(code: str) -> tuple[bool, bool]:
@@ -108,7 +108,7 @@ def read_styles(package: zipfile.ZipFile, date1904: bool) -> Styles:
     dates, times = set(), set()
     in_xfs, index = False, 0
     try:
-        for event, elem in _iter(package, "xl/styles.xml"):
+        for event, elem in _iter(package, "xl/styles.xml", ("start", "end")):
             tag = local(elem.tag)
             if event == "start":
                 if tag == "cellXfs":
@@ -205,45 +205,53 @@ def read_cells(package: zipfile.ZipFile, part: str, boxes: Iterable[Box], styles
         return {}
     top, bottom = min(b.r1 for b in boxes), max(b.r2 for b in boxes)
     left, right = min(b.c1 for b in boxes), max(b.c2 for b in boxes)
+    # Most names point at one cell: those are looked up in a set, only ranges are scanned.
+    singles = {(b.r1, b.c1) for b in boxes if b.r1 == b.r2 and b.c1 == b.c2}
+    ranges = [b for b in boxes if not (b.r1 == b.r2 and b.c1 == b.c2)]
     raw: dict[tuple[int, int], _Raw] = {}
+
+    def wanted(rc: tuple[int, int]) -> bool:
+        return (top <= rc[0] <= bottom and left <= rc[1] <= right
+                and (rc in singles or any(rc in b for b in ranges)))
+
+    def parsed(elem: Any) -> _Raw:
+        style = elem.get("s")
+        cell = _Raw(elem.get("t") or "n", int(style) if style and style.isdigit() else 0, None, None, False)
+        for child in elem:
+            name = local(child.tag)
+            if name == "v":
+                cell.value = child.text or ""
+            elif name == "f":
+                cell.formula = True
+            elif name == "is":
+                cell.inline = _text_of(child)
+        return cell
+
+    # Only "end" events: a cell is complete (value, formula) when it ends. A cell without an
+    # `r` is placed at row end, when its row's number is known.
     row, col = -1, -1
-    current: tuple[int, int] | None = None
-    keep = False
-    cell: _Raw | None = None
+    unplaced: list[tuple[int, _Raw]] = []
     try:
-        for event, elem in _iter(package, part):
+        for _, elem in _iter(package, part):
             tag = local(elem.tag)
-            if event == "start":
-                if tag == "row":
-                    given = elem.get("r")
-                    row = int(given) - 1 if given and given.isdigit() else row + 1
-                    col = -1
-                elif tag == "c":
-                    ref = _CELL_REF.fullmatch(elem.get("r") or "")
-                    if ref:
-                        row, col = int(ref[2]) - 1, col_index(ref[1])
-                    else:
-                        col += 1
-                    current = (row, col)
-                    keep = top <= row <= bottom and left <= col <= right and any(current in b for b in boxes)
-                    if keep:
-                        style = elem.get("s")
-                        cell = _Raw(elem.get("t") or "n", int(style) if style and style.isdigit() else 0,
-                                    None, None, False)
-                continue
             if tag == "c":
-                if keep and cell is not None and current is not None:
-                    raw[current] = cell
-                cell, keep = None, False
+                ref = _CELL_REF.fullmatch(elem.get("r") or "")
+                if ref:
+                    col = col_index(ref[1])
+                    rc = (int(ref[2]) - 1, col)
+                    if wanted(rc):
+                        raw[rc] = parsed(elem)
+                else:
+                    col += 1
+                    unplaced.append((col, parsed(elem)))
                 elem.clear()
-            elif keep and cell is not None:
-                if tag == "v":
-                    cell.value = elem.text or ""
-                elif tag == "f":
-                    cell.formula = True
-                elif tag == "is":
-                    cell.inline = _text_of(elem)
             elif tag == "row":
+                given = elem.get("r")
+                row = int(given) - 1 if given and given.isdigit() else row + 1
+                for column, cell in unplaced:
+                    if wanted((row, column)):
+                        raw[(row, column)] = cell
+                unplaced, col = [], -1
                 elem.clear()
     except Exception as exc:  # noqa: BLE001 - the XML parser's own errors (ParseError, defusedxml's)
         raise ValueError(f"{exc.__class__.__name__}: {exc}") from None

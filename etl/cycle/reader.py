@@ -12,7 +12,7 @@ Before anything is parsed the container is checked, so a bad file gets its own c
 and bounded cost: empty, too big, a CSV or other text renamed `.xlsx`, an old `.xls`, an
 `.ods`, a binary `.xlsb`, a password-protected (encrypted) workbook, a damaged or truncated
 zip, a zip bomb (the uncompressed sizes in the zip directory are checked, then each part is
-decompressed in chunks with a cap, before calamine sees it). Macros and links to other
+decompressed in chunks with a cap, before any XML is parsed). Macros and links to other
 workbooks are ignored with a warning. The `_meta` sheet names the project, period, report
 type and template version; a workbook without it is rejected (its version cannot be checked).
 The report type a return must have comes from the portfolio, not from `_meta`.
