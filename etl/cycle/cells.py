@@ -3,10 +3,11 @@
 A return's reader needs a few dozen cells that the template's defined names point at. A
 spreadsheet library that loads a whole sheet sizes its grid by the furthest cell, so one
 stray value at XFD1048576 in a 14 KB file asks for hundreds of gigabytes (issue 15). Here
-each sheet part is parsed incrementally (a defused `iterparse`, elements cleared as they
-go) and only cells inside the wanted ranges are kept, so memory is bounded by the ranges
-and time by the bytes of XML, whatever the sheet's dimension says. Shared strings are
-streamed the same way and only the indices used are kept.
+each sheet part is parsed incrementally by expat (no tree is built; any DTD or entity
+declaration is refused, as defusedxml would) and only cells inside the wanted ranges are
+kept, so memory is bounded by the ranges and time by the bytes of XML, whatever the
+sheet's dimension says: 60,000 cells outside the ranges cost a fraction of a second.
+Shared strings are streamed the same way and only the indices used are kept.
 
 Values come out as a reader of Excel files gives them: text, float, bool, a `datetime.date`
 (or `datetime` with a time of day, or `time` for a time-only format) for numbers formatted
@@ -22,7 +23,7 @@ import math
 import re
 import zipfile
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 #: Excel counts days from 1899-12-30 (1900 system) or 1904-01-01 (the Mac's old 1904 system).
 _EPOCH_1900 = dt.datetime(1899, 12, 30)
@@ -149,22 +150,62 @@ def _serial_value(number: float, style: int, styles: Styles) -> Any:
     return moment.date() if moment.time() == dt.time(0) else moment
 
 
-def _text_of(elem: Any) -> str:
-    """The text of a string item (`<si>` or `<is>`): its `<t>` runs, without phonetic guides (`<rPh>`)."""
-    parts: list[str] = []
+class _Forbidden(ValueError):
+    """A part declares a DTD or entities: never needed by a workbook, refused (XML bomb defence)."""
 
-    def walk(node: Any) -> None:
-        for child in node:
-            name = local(child.tag)
-            if name == "rPh":
-                continue
-            if name == "t":
-                parts.append(child.text or "")
-            else:
-                walk(child)
 
-    walk(elem)
-    return unescape("".join(parts))
+def _stream(package: zipfile.ZipFile, part: str, start: Callable[[str, dict], None], end: Callable[[str], None],
+            text: Callable[[str], None]) -> None:
+    """Parse `part` with expat, calling `start(local name, attrs)`, `end(local name)`, `text(data)`.
+
+    Expat's C callbacks cost a fraction of ElementTree's pure-Python tree building (defusedxml's
+    parser), so work stays linear and small in the bytes of XML. Any DTD or entity declaration
+    is refused, as defusedxml would: a workbook part never has one.
+    """
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate(namespace_separator=" ")
+
+    def forbid(*_: Any) -> None:
+        raise _Forbidden("the XML declares a DTD or entities, which a workbook never does")
+
+    parser.StartDoctypeDeclHandler = forbid
+    parser.EntityDeclHandler = forbid
+    parser.UnparsedEntityDeclHandler = forbid
+    parser.ExternalEntityRefHandler = forbid
+    parser.StartElementHandler = lambda name, attrs: start(name.rsplit(" ", 1)[-1], attrs)
+    parser.EndElementHandler = lambda name: end(name.rsplit(" ", 1)[-1])
+    parser.CharacterDataHandler = text
+    parser.buffer_text = True
+    with package.open(part) as stream:
+        while chunk := stream.read(1 << 16):
+            parser.Parse(chunk, False)
+    parser.Parse(b"", True)
+
+
+class _Strings:
+    """Collects the text of string items (`<si>`, `<is>`): `<t>` runs, not phonetic `<rPh>`."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.in_t = False
+        self.phonetic = 0
+
+    def start(self, name: str) -> None:
+        if name == "rPh":
+            self.phonetic += 1
+        elif name == "t" and not self.phonetic:
+            self.in_t = True
+
+    def end(self, name: str) -> None:
+        if name == "rPh":
+            self.phonetic -= 1
+        elif name == "t":
+            self.in_t = False
+
+    def take(self) -> str:
+        text, self.parts = unescape("".join(self.parts)), []
+        return text
 
 
 def read_shared_strings(package: zipfile.ZipFile, wanted: set[int]) -> dict[int, str]:
@@ -172,16 +213,25 @@ def read_shared_strings(package: zipfile.ZipFile, wanted: set[int]) -> dict[int,
     if not wanted or "xl/sharedStrings.xml" not in package.namelist():
         return {}
     found: dict[int, str] = {}
-    index, last = 0, max(wanted)
-    for event, elem in _iter(package, "xl/sharedStrings.xml"):
-        if event != "end" or local(elem.tag) != "si":
-            continue
-        if index in wanted:
-            found[index] = _text_of(elem)
-        elem.clear()
-        index += 1
-        if index > last:
-            break
+    strings = _Strings()
+    index = [0]
+
+    def start(name: str, attrs: dict) -> None:
+        strings.start(name)
+
+    def end(name: str) -> None:
+        strings.end(name)
+        if name == "si":
+            text = strings.take()
+            if index[0] in wanted:
+                found[index[0]] = text
+            index[0] += 1
+
+    def text(data: str) -> None:
+        if strings.in_t and index[0] in wanted:
+            strings.parts.append(data)
+
+    _stream(package, "xl/sharedStrings.xml", start, end, text)
     return found
 
 
@@ -214,53 +264,70 @@ def read_cells(package: zipfile.ZipFile, part: str, boxes: Iterable[Box], styles
         return (top <= rc[0] <= bottom and left <= rc[1] <= right
                 and (rc in singles or any(rc in b for b in ranges)))
 
-    def parsed(elem: Any) -> _Raw:
-        style = elem.get("s")
-        cell = _Raw(elem.get("t") or "n", int(style) if style and style.isdigit() else 0, None, None, False)
-        for child in elem:
-            name = local(child.tag)
-            if name == "v":
-                cell.value = child.text or ""
-            elif name == "f":
-                cell.formula = True
-            elif name == "is":
-                cell.inline = _text_of(child)
-        return cell
+    # A cell without `r` is placed by the row's number, known from the row's own `r` (or by count).
+    state = {"row": -1, "col": -1}
+    cell: list[_Raw | None] = [None]
+    where: list[tuple[int, int] | None] = [None]
+    value: list[str] = []
+    capture = {"v": False}
+    strings = _Strings()
 
-    # Only "end" events: a cell is complete (value, formula) when it ends. A cell without an
-    # `r` is placed at row end, when its row's number is known.
-    row, col = -1, -1
-    unplaced: list[tuple[int, _Raw]] = []
+    def start(name: str, attrs: dict) -> None:
+        if name == "c":
+            ref = _CELL_REF.fullmatch(attrs.get("r") or "")
+            if ref:
+                state["row"], state["col"] = int(ref[2]) - 1, col_index(ref[1])
+            else:
+                state["col"] += 1
+            rc = (state["row"], state["col"])
+            if wanted(rc):
+                style = attrs.get("s")
+                cell[0] = _Raw(attrs.get("t") or "n", int(style) if style and style.isdigit() else 0, None, None, False)
+                where[0] = rc
+        elif name == "row":
+            given = attrs.get("r")
+            state["row"] = int(given) - 1 if given and given.isdigit() else state["row"] + 1
+            state["col"] = -1
+        elif cell[0] is not None:
+            if name == "v":
+                capture["v"] = True
+                value.clear()
+            elif name == "f":
+                cell[0].formula = True
+            else:
+                strings.start(name)
+
+    def end(name: str) -> None:
+        current = cell[0]
+        if current is None:
+            return
+        if name == "c":
+            raw[where[0]] = current
+            cell[0] = None
+        elif name == "v":
+            current.value, capture["v"] = "".join(value), False
+        elif name == "is":
+            current.inline = strings.take()
+        else:
+            strings.end(name)
+
+    def text(data: str) -> None:
+        if cell[0] is not None:
+            if capture["v"]:
+                value.append(data)
+            elif strings.in_t:
+                strings.parts.append(data)
+
     try:
-        for _, elem in _iter(package, part):
-            tag = local(elem.tag)
-            if tag == "c":
-                ref = _CELL_REF.fullmatch(elem.get("r") or "")
-                if ref:
-                    col = col_index(ref[1])
-                    rc = (int(ref[2]) - 1, col)
-                    if wanted(rc):
-                        raw[rc] = parsed(elem)
-                else:
-                    col += 1
-                    unplaced.append((col, parsed(elem)))
-                elem.clear()
-            elif tag == "row":
-                given = elem.get("r")
-                row = int(given) - 1 if given and given.isdigit() else row + 1
-                for column, cell in unplaced:
-                    if wanted((row, column)):
-                        raw[(row, column)] = cell
-                unplaced, col = [], -1
-                elem.clear()
-    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors (ParseError, defusedxml's)
+        _stream(package, part, start, end, text)
+    except Exception as exc:  # noqa: BLE001 - expat's errors, and a refused DTD
         raise ValueError(f"{exc.__class__.__name__}: {exc}") from None
     try:
-        strings = read_shared_strings(package, {int(c.value) for c in raw.values()
-                                                if c.kind == "s" and c.value and c.value.isdigit()})
-    except Exception as exc:  # noqa: BLE001 - the XML parser's own errors, in the shared strings
+        shared = read_shared_strings(package, {int(c.value) for c in raw.values()
+                                               if c.kind == "s" and c.value and c.value.isdigit()})
+    except Exception as exc:  # noqa: BLE001 - expat's errors, in the shared strings
         raise ValueError(f"its shared strings cannot be read ({exc.__class__.__name__}: {exc})") from None
-    return {rc: v for rc, c in raw.items() if (v := _decode(c, strings, styles)) is not None}
+    return {rc: v for rc, c in raw.items() if (v := _decode(c, shared, styles)) is not None}
 
 
 def _decode(cell: _Raw, strings: dict[int, str], styles: Styles) -> Any:
