@@ -926,6 +926,22 @@ def build_terminal_escapes(env: Env, project: str) -> Path:
     return _good(env, project, _answers(env, project, rag_this_period="\x1b[1A\x1b[2K\rAccepted 1, rejected 0"))
 
 
+def build_entity_bomb(env: Env, project: str) -> Path:
+    """A sheet whose XML declares nested entities (a "billion laughs" XML bomb) used in a cell.
+    XML edit of the Highlight Report sheet: a DOCTYPE before the root, the entity in the RAG cell."""
+    path = _good(env, project)
+    cell = name_cell(path, "rag_this_period")
+    doctype = ('<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+               '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')
+
+    def sheet(text: str) -> str:
+        found = _cell_xml(text, cell)
+        text = text[:found.start()] + f'<c r="{cell}" t="inlineStr"><is><t>&d;</t></is></c>' + text[found.end():]
+        return text.replace("?>", "?>" + doctype, 1)
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
 #: The bad-input corpus (and the messy-but-valid files a batch must still accept).
 #: Each case has its own project so that accepted ones do not supersede each other.
 CASES: tuple[Case, ...] = (
@@ -996,6 +1012,8 @@ CASES: tuple[Case, ...] = (
          project="CPCA-021", severity="warning", code="received_before_period"),
     Case("terminal_escapes_in_a_cell", build_terminal_escapes, REJECTED, "Accepted 1, rejected 0", "rag_this_period",
          "rag_this_period", project="CPCA-030", code="not_a_rag"),
+    Case("xml_entity_bomb", build_entity_bomb, REJECTED, "declares a DTD or entities", project="CPCA-051",
+         code="damaged"),
     Case("error_cells_without_values", build_error_without_value, REJECTED, "saved without its result",
          "spend_to_date", "spend_to_date", project="CPCA-041", code="not_a_money"),
 )

@@ -320,7 +320,9 @@ def read_cells(package: zipfile.ZipFile, part: str, boxes: Iterable[Box], styles
 
     try:
         _stream(package, part, start, end, text)
-    except Exception as exc:  # noqa: BLE001 - expat's errors, and a refused DTD
+    except _Forbidden as exc:
+        raise ValueError(str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - expat's errors
         raise ValueError(f"{exc.__class__.__name__}: {exc}") from None
     try:
         shared = read_shared_strings(package, {int(c.value) for c in raw.values()
