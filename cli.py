@@ -209,17 +209,41 @@ def closedown(file, outputs, built) -> None:
 @common_options
 @click.option("--kpis", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
+@click.option("--activities", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Priority Activities (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--gateway", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gateway Review commitments (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--meeting", default=None, help="The meeting on the paper's cover. [default: setting paper_meeting]")
+@click.option("--meeting-date", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="The meeting's date (YYYY-MM-DD or DD/MM/YYYY). [default: today]")
+@click.option("--author", default=None, help="Who the paper is by. [default: setting paper_author]")
 @portfolio_option
 @reports_errors
-def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
-    """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
-    committee reports and the Most Complex projects; record the KPI values in the store."""
-    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis)
+def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, meeting_date, author, portfolio) -> None:
+    """Build the corporate performance report (workbook and committee paper): balanced
+    scorecard, Red KPIs with planned actions, thematic committee reports, the Most Complex
+    projects, Priority Activities and the Gateway Review; record the KPI values in the store.
+    Rows with problems are set aside and listed (exit 1); an unusable sheet stops (exit 2)."""
+    from etl.cycle.scorecard import PaperDetails
+
+    details = PaperDetails(meeting, meeting_date.date() if meeting_date else None, author)
+    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     _echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    _echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
+               f"Red without planned actions: {len(run.red_without_actions)}")
     received = sum(1 for p in run.projects if p.return_period)
-    _echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
-    _echo(f"KPI values recorded in {db}; report: {run.path}")
+    _echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record; "
+               f"{len(run.changes.added)} added, {len(run.changes.removed)} removed since the previous report)")
+    _echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
+               f"Gateway Review commitments: {len(run.commitments)}")
+    _echo(f"KPI values recorded in {db}; report: {run.path}; paper: {run.paper_path}")
+    if run.problems:
+        _secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
+                    fg="yellow", err=True)
+        for problem in run.problems:
+            _echo(f"  - {problem}", err=True)
+        sys.exit(1)
 
 
 _MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
@@ -365,8 +389,9 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @portfolio_option
 @reports_errors
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
-    """Read every return in FOLDER (and below), validate them, store the accepted ones and
-    write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
+    """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
+    them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
+    Exit 1 when any return was rejected."""
     from etl.cycle.ingest import offered_paths
 
     if not folder.is_dir():
@@ -384,6 +409,40 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
             where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
             _echo(f"  - {where + ': ' if where else ''}{problem.message}")
     sys.exit(result.exit_code)
+
+
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--dry-run", is_flag=True, help="List what would be taken from the mailbox; download, store and move nothing.")
+@reports_errors
+def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
+    """Take the returns e-mailed to the office mailbox (IMAP, set up in pmo.toml; password from
+    PMO_IMAP_PASSWORD), ingest them as `pmo ingest` does, and remember each message so a re-run
+    takes only new ones. Mail is never deleted. Exit 1 when any return was rejected or refused."""
+    import os
+
+    from etl.mail.inbox import PASSWORD_ENV
+
+    office = _office(db, inputs, outputs, portfolio)
+    result = office.collect(period, os.environ.get(PASSWORD_ENV), dry_run=dry_run)
+    for message in result.messages:
+        _echo(message.describe())
+    for note in result.notes:
+        _secho(f"Note: {note}", fg="yellow", err=True)
+    verb = "would be taken" if dry_run else "taken"
+    took = sum(1 for m in result.messages if m.status in ("taken", "would take"))
+    _echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
+               f"{result.count('already taken')} copies of messages already taken, {result.already} taken before.")
+    if result.ingest is not None:
+        _echo(result.ingest.summary())
+        _echo(f"Validation report: {result.ingest.report_path}")
+    for folder, count in result.moved.items():
+        _echo(f"Moved {count} message(s) to {folder}.")
+    if result.lost:
+        _secho(f"Error: {result.lost}", fg="red", err=True)
+    sys.exit(0 if dry_run and not result.lost else result.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,10 +1,11 @@
 """Settings an office may change: districts, due day, size limits, chase rules.
 
-Defaults follow DESIGN.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
+Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
 
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
     max_return_mb = 30
+    committees = ["Skills and Employment", "Transport and Infrastructure"]
 
 Unknown keys are an error (a typo should not silently fall back to a default), and every
 value is checked against the type of its `Settings` field (a setting added later is checked
@@ -33,12 +34,30 @@ DEFAULT_DISTRICTS = (
     "South Cambridgeshire",
 )
 AREA_WIDE = "Area-wide"
+#: The thematic committees of the Performance Management Framework (seed 004).
+DEFAULT_COMMITTEES = (
+    "Skills and Employment",
+    "Environment and Sustainable Communities",
+    "Transport and Infrastructure",
+    "Business Board",
+)
+#: The directorates whose business plans hold the Priority Activities.
+DEFAULT_DIRECTORATES = (
+    "Chief Executive's Office",
+    "Economy and Growth",
+    "Place and Connectivity",
+    "Resources and Performance",
+    "Skills and Employment",
+)
+#: Settings that are lists of names.
+_NAME_LISTS = ("districts", "committees", "directorates")
 SETTINGS_FILE = "pmo.toml"
+IMAP_SECURITY = ("tls", "starttls", "plain")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Office-level settings, with DESIGN.md's defaults."""
+    """Office-level settings, with the design's defaults (docs/design.md)."""
 
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     # Returns are due on this working day of the month after the period.
@@ -51,6 +70,26 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
+    # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
+    timezone: str = "Europe/London"
+    # The office mailbox `pmo collect` reads (issue 16); the password only from PMO_IMAP_PASSWORD.
+    imap_host: str = ""
+    imap_port: int = 0  # 0: 993 for "tls", 143 otherwise
+    imap_user: str = ""
+    imap_folder: str = "INBOX"
+    # "tls" (from the start), "starttls", or "plain" (refused unless the host is this machine).
+    imap_security: str = "tls"
+    # A certificate file to trust besides the system's (a server with its own certificate).
+    imap_ca_file: str = ""
+    # Folders to move taken messages to; empty: leave them where they are. Mail is never deleted.
+    imap_processed_folder: str = ""
+    imap_rejected_folder: str = ""
+    # The corporate performance report: its committees, directorates and the paper's cover.
+    committees: tuple[str, ...] = DEFAULT_COMMITTEES
+    directorates: tuple[str, ...] = DEFAULT_DIRECTORATES
+    paper_meeting: str = "Combined Authority Board"
+    paper_author: str = "Head of Policy and Performance"
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -78,13 +117,29 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
         try:
             data[key] = _typed(data[key], hints[key])
         except TypeError:
-            raise ConfigError(f"{path}: '{key}' must be {_expected(hints[key])}, not {_shown(data[key])}") from None
-    if "districts" in data:
-        data["districts"] = tuple(d.strip() for d in data["districts"])
+            expected = "a list of names" if key in _NAME_LISTS else _expected(hints[key])
+            raise ConfigError(f"{path}: '{key}' must be {expected}, not {_shown(data[key])}") from None
+    for key in _NAME_LISTS:
+        if key in data:
+            names = data[key]
+            if not names or not all(d.strip() for d in names):
+                raise ConfigError(f"{path}: '{key}' must be a list of names")
+            data[key] = tuple(d.strip() for d in names)
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
             raise ConfigError(f"{path}: 'due_working_day' must be a whole number from 1 to 20, not {day!r}")
+    if "timezone" in data:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{path}: 'timezone' {data['timezone']!r} is not a time zone name "
+                              "(e.g. Europe/London)") from exc
+    if data.get("imap_security", "tls") not in IMAP_SECURITY:
+        raise ConfigError(f"{path}: 'imap_security' must be one of {', '.join(IMAP_SECURITY)}, "
+                          f"not {data['imap_security']!r}")
     return replace(settings, **data)
 
 

@@ -102,6 +102,11 @@ class MailServerError(PmoError):
     """The mail server could not be reached before anything was sent (exit 1)."""
 
 
+class MailboxError(ConfigError):
+    """`pmo collect` cannot use the office mailbox: not set up, unreachable, login refused, folder
+    missing (exit 2). Nothing was taken."""
+
+
 class MessageFailed(PmoError):
     """One message did not go; the text says why (already free of the password).
 

@@ -32,8 +32,10 @@ if TYPE_CHECKING:
     from etl.cycle.ingest import IngestResult
     from etl.cycle.register import Register
     from etl.cycle.scorecard import ScorecardRun
+    from etl.cycle.scorecard import PaperDetails
     from etl.cycle.templates import TemplateInfo, TemplateRun
     from etl.mail.distribute import MailPlan, Outcome
+    from etl.mail.inbox import CollectResult
     from etl.mail.mailer import Transport
     from etl.store.db import Store
 
@@ -138,24 +140,31 @@ class Office:
         The outputs folder is checked before anything is stored: a run whose report cannot be
         written changes nothing (else the re-run would call the stored returns duplicates).
         """
-        from etl.cycle.ingest import REPORT_NAME, ingest_folder
-        from etl.cycle.period_report import period_view
+        from etl.cycle.ingest import ingest_folder
         from etl.files import check_writable
-        from etl.workbooks.validation_report import write_validation_report
 
         folder = Path(folder)
         if not folder.is_dir():
             raise ConfigError(f"{folder}: folder of returns not found")
         portfolio = self.portfolio
-        reports = self.outputs / str(period)
-        check_writable(reports, "the validation report")
-        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        check_writable(self.outputs / str(period), "the validation report")
         with self.store() as store:
             result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today)
-            view = period_view(store, result)
+            self._write_reports(result, store)
+        return result
+
+    def _write_reports(self, result: "IngestResult", store: "Store") -> None:
+        """The run's own validation report (`validation_report_<YYYYMMDD-HHMMSS>.xlsx`) and the
+        period's (`validation_report.xlsx`, from the store: every file offered for the period)."""
+        from etl.cycle.ingest import REPORT_NAME
+        from etl.cycle.period_report import period_view
+        from etl.workbooks.validation_report import write_validation_report
+
+        reports = self.outputs / str(result.period)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        view = period_view(store, result)
         write_validation_report(result, reports / REPORT_NAME.replace(".xlsx", f"_{stamp}.xlsx"))
         result.report_path = write_validation_report(result, reports / REPORT_NAME, view)
-        return result
 
     def register(self, period: Period, as_of: dt.date) -> tuple[Path, "Register"]:
         """Build the Single Project Register from the store and write it (atomically)."""
@@ -167,29 +176,70 @@ class Office:
             built = build_register(portfolio, store, period, as_of, self.settings)
         return write_register(built, register_path(self.outputs, period)), built
 
-    def scorecard(self, period: Period, kpis: Path | str | None = None) -> "ScorecardRun":
-        """Rate the KPIs, write the corporate performance report, then record the values.
+    def scorecard(self, period: Period, kpis: Path | str | None = None, activities: Path | str | None = None,
+                  gateway: Path | str | None = None, paper: "PaperDetails | None" = None) -> "ScorecardRun":
+        """Rate the KPIs, write the corporate performance report and its committee paper, then
+        record the values.
 
-        The workbook is written first (atomically); the period's values go into the store only
-        once it is in place, so a failed run changes neither.
+        Priority Activities and Gateway Review commitments come from `activities` / `gateway`
+        (a workbook or CSV), else from the sheets of `<inputs>/corporate_plan.xlsx` when it has
+        them. Both documents are written first (atomically); the period's values go into the
+        store only once they are in place, so a failed run changes neither. Bad input rows do
+        not stop the run: they are in `run.problems` (the CLI exits 1).
         """
+        from etl.cycle.corporate_plan import load_activities, load_commitments
         from etl.cycle.scorecard import (
-            REPORT_NAME, ScorecardRun, kpi_history, load_kpis, most_complex_projects, record_kpi_values, score_kpis,
+            PAPER_NAME, REPORT_NAME, PaperDetails, ScorecardRun, complex_changes, load_kpis, most_complex_projects,
+            new_releases, reported_values, score_kpis,
+        )
+        from etl.documents.committee_paper import write_paper
+        from etl.store.kpis import (
+            kpi_history, kpi_releases, most_complex_before, record_kpi_releases, record_kpi_values,
+            record_most_complex,
         )
         from etl.workbooks.scorecard import write_report
 
         kpis = Path(kpis) if kpis else self.inputs / "kpis.xlsx"
         if not kpis.exists():
             raise ConfigError(f"{kpis}: KPI sheet not found (put it there, or pass --kpis)")
-        loaded = load_kpis(kpis)
+        loaded = load_kpis(kpis, self.settings.committees)
+        problems = [p for k in loaded for p in k.problems]
+        plan_activities, plan_commitments = [], []
+        source = self._plan_source(activities, "Priority Activities")
+        if source is not None:
+            plan_activities, found = load_activities(source, self.settings.directorates)
+            problems += found
+        source = self._plan_source(gateway, "Gateway Review")
+        if source is not None:
+            plan_commitments, found = load_commitments(source)
+            problems += found
         portfolio = self.portfolio
-        path = self.outputs / str(period) / REPORT_NAME.format(period=period)
+        folder = self.outputs / str(period)
         with self.store() as store:
-            scored = score_kpis(loaded, period, kpi_history(store, period))
+            scored = score_kpis(loaded, period, kpi_releases(store, period), kpi_history(store, period))
             projects = most_complex_projects(store, portfolio, period)
-            write_report(path, period, scored, projects, self.settings)
-            record_kpi_values(store, period, scored)
-        return ScorecardRun(path, period, scored, projects)
+            changes = complex_changes(projects, portfolio, *most_complex_before(store, period))
+            run = ScorecardRun(folder / REPORT_NAME.format(period=period), period, scored, projects, changes,
+                               plan_activities, plan_commitments, problems)
+            write_report(run.path, run, self.settings)
+            run.paper_path = write_paper(folder / PAPER_NAME.format(period=period), run, self.settings,
+                                         paper or PaperDetails())
+            record_kpi_values(store, period, reported_values(scored))
+            record_kpi_releases(store, period, new_releases(scored, period))
+            record_most_complex(store, period, {p.project_id: (p.project_name, p.reason) for p in projects})
+        return run
+
+    def _plan_source(self, given: Path | str | None, sheet: str) -> Path | None:
+        """The file to read a corporate-plan sheet from: the one given (it must exist), else
+        `<inputs>/corporate_plan.xlsx` when it has that sheet; None when there is none."""
+        from etl.cycle.corporate_plan import PLAN_NAME, has_sheet
+
+        if given is not None:
+            if not Path(given).exists():
+                raise ConfigError(f"{given}: {sheet} file not found")
+            return Path(given)
+        default = self.inputs / PLAN_NAME
+        return default if default.exists() and has_sheet(default, sheet) else None
 
     def highlight(self, programme: str, period: Period, overview: Path | str | None = None,
                   overall: str | None = None) -> tuple[Path, "ProgrammeReport"]:
@@ -219,6 +269,26 @@ class Office:
 
         loaded = load_actions(actions)
         return write_closedown(loaded, closedown_path(self.outputs, built), built, Path(actions).name), loaded
+
+    def collect(self, period: Period, password: str | None, dry_run: bool = False,
+                today: dt.date | None = None, **options) -> "CollectResult":
+        """Take the returns e-mailed to the office mailbox, ingest them, and write the validation report.
+
+        A dry run only lists what would be taken: it creates no store and writes nothing.
+        `options` go to `etl.mail.inbox.collect_mailbox` (`batch`, `on_batch`).
+        """
+        from etl.files import check_writable
+        from etl.mail.inbox import collect_mailbox
+
+        portfolio = self.portfolio
+        if not dry_run:
+            check_writable(self.outputs / str(period), "the validation report")
+        with self._mail_store(dry_run) as store:
+            result = collect_mailbox(period, store, portfolio, self.settings, password, dry_run=dry_run, today=today,
+                                     **options)
+            if result.ingest is not None:
+                self._write_reports(result.ingest, store)
+        return result
 
     # ------------------------------------------------------------------ mail
 

@@ -3,7 +3,7 @@
 A whole batch is validated at once, one lazy validation per table: the fields frame has one
 row per return (indexed by file), the milestone and risk frames one row per table row
 (indexed by position; the caller keeps which file and cell each came from). Values arrive
-already normalised (`etl.ingest.normalise`); one that could not be is an `Unparsed`, which
+already normalised (`etl.cycle.ingest.normalise`); one that could not be is an `Unparsed`, which
 carries what was typed and why it was refused, and fails the `unreadable` check. Each check
 is named; `MESSAGES` turns a failed check into the message and the fix a partner is sent.
 """

@@ -40,7 +40,10 @@ HEADERS: dict[str, str] = {
     "Most Complex": "most_complex",
     "Latitude": "latitude",
     "Longitude": "longitude",
+    "Most Complex Reason": "most_complex_reason",
 }
+#: Columns a portfolio may leave out (older portfolios predate them).
+OPTIONAL_HEADERS: tuple[str, ...] = ("Most Complex Reason",)
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 

@@ -46,7 +46,7 @@ def test_due_working_day_setting_reaches_the_distribution_list(tmp_path):
     [
         ("due_workin_day = 3\n", "unknown setting(s) due_workin_day"),
         ("due_working_day = 40\n", "'due_working_day' must be a whole number from 1 to 20"),
-        ("districts = 'Fenland'\n", "'districts' must be a list of text (in quotes), not text 'Fenland'"),
+        ("districts = 'Fenland'\n", "'districts' must be a list of names, not text 'Fenland'"),
         ("due_working_day = \n", "cannot read settings"),
     ],
 )

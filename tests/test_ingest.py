@@ -28,8 +28,8 @@ from schemas.highlight import Unparsed
 
 # The period's report (validation_report.xlsx) adds a Status column: is a rejected return's problem still open?
 PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code",
-                  "Status"]
-FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "Status"]
+                  "E-mail", "Status"]
+FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "E-mail", "Status"]
 
 
 @pytest.fixture(scope="module")

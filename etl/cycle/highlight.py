@@ -3,7 +3,7 @@
 `programme_report` gathers, for one programme and period, each workstream's current
 accepted return from the store (a workstream without one is kept and shown as Missing),
 its status this period and last period, and the overall programme RAG: suggested as the
-median of the workstreams' ratings (`etl.rag.median_rag`), or the value the programme
+median of the workstreams' ratings (`etl.rules.rag.median_rag`), or the value the programme
 lead sets. `etl.workbooks.highlight` lays it out: a cover sheet (overview, the Individual
 Workstream Status table, the overall RAG, the RAG methodology), then one sheet per
 workstream laid out like the published report.

@@ -1,11 +1,15 @@
 """Ingest a folder of returns: read, normalise, validate the batch, store, and report.
 
 `ingest_folder` walks the folder (and below, in sorted order), reads each return by its
-defined names (`etl.reader`), normalises what partners type (RAG variants, UK dates, money,
+defined names (`etl.cycle.reader`), normalises what partners type (RAG variants, UK dates, money,
 stray spaces), validates the whole batch at once with one lazy pandera validation per table
 (`schemas.highlight`), maps every failure back to its file and cell, then writes each file's
 outcome to the store in its own transaction and the validation report last. The files
 themselves are only ever read: never moved, changed or deleted.
+
+A saved e-mail in the folder (`.eml`, Outlook `.msg`) offers each workbook attached to it,
+received at the message's date (`etl.cycle.messages`); `ingest_offers` takes such offers
+from anywhere, which is how `pmo collect` ingests what it takes from the mailbox.
 
 Outcomes: accepted; accepted superseding an earlier return for the same project and period
 (both stay on record); rejected (with every problem); duplicate (these exact bytes were
@@ -23,7 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -33,8 +37,9 @@ from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import normalise_rag
-from etl.cycle.reader import FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
+from etl.cycle.reader import MB, FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
 from etl.errors import ReturnUnreadable
+from etl.cycle.offers import Offer
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -66,6 +71,7 @@ class FileOutcome:
     size: int | None = None
     received_at: dt.datetime | None = None
     return_id: int | None = None
+    message: str = ""  # for a workbook e-mailed: the message's sender, subject and date
 
     @property
     def errors(self) -> list[Problem]:
@@ -169,7 +175,9 @@ def _skip_reason(entry: Path, below: list[Path]) -> str | None:
         return "not a regular file"
     if hidden:
         return "a hidden file (e.g. an Excel lock file or system file)"
-    if not is_spreadsheet_name(entry):
+    from etl.cycle.messages import is_message_name
+
+    if not is_spreadsheet_name(entry) and not is_message_name(entry):
         return f"not a spreadsheet ({entry.suffix or 'no extension'})"
     return None
 
@@ -479,6 +487,42 @@ def _later_return(store: Store, record: ReturnRecord, offered: OfferedFile) -> d
 # ----------------------------------------------------------------------------- the run
 
 
+def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[Offer]:
+    """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook.
+
+    Sizes are checked before anything is read or hashed whole; an entry that cannot be read
+    (permissions, a vanished file, a path too long) is offered with the problem, unlogged.
+    """
+    from etl.cycle.messages import (
+        is_message_name, message_headers, message_offers, read_message_file, too_big_message,
+    )
+
+    limit = int(settings.max_return_mb * 1024 * 1024)
+    for path, skip_reason in offered_paths(folder):
+        name = shown_name(path.relative_to(folder).as_posix())
+        try:
+            if skip_reason is not None:
+                offered = _offered(path, period, None, limit) if path.is_file() and not path.is_symlink() else None
+                yield Offer(name, path, offered, skip=skip_reason)
+            elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
+                # Not opened: what it carries would be over the limit once decoded from base64.
+                problem = too_big_message(name, path.stat().st_size, settings.max_return_mb)
+                yield Offer(name, path, _offered(path, period, None, limit), problems=[problem],
+                            message=message_headers(path, settings.timezone).describe())
+            elif is_message_name(path):
+                message = read_message_file(path, settings.timezone)
+                saved = _offered(path, period, message.raw, limit).received_at
+                yield from message_offers(message, name, path, str(period), settings.timezone, saved)
+            else:
+                size = path.stat().st_size
+                data = None if size > limit else path.read_bytes()
+                yield Offer(name, path, _offered(path, period, data, limit), data, path)
+        except OSError as exc:
+            yield Offer(name, path, None, problems=[Problem(
+                f"The file cannot be read ({exc.strerror or exc.__class__.__name__}).", file=name, code="unreadable_file",
+                fix="Check the file's permissions (the account running pmo must be able to read it), then run again.")])
+
+
 def ingest_folder(
     folder: Path,
     period: Period,
@@ -488,22 +532,43 @@ def ingest_folder(
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest every return in `folder` (and below) for `period` into the store.
+    """Ingest every return in `folder` (and below; saved e-mails too) for `period` into the store.
 
-    `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
+    `portfolio` is `etl.cycle.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """
-    from etl.cycle.portfolio import reporting_plan
-
     # Absolute, so the store's paths still find the files from another working folder.
     folder = Path(folder).absolute()
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
+    return ingest_offers(folder_offers(folder, period, settings), folder, period, store, portfolio, settings,
+                         on_file, today)
+
+
+def ingest_offers(
+    offers: Iterable[Offer],
+    folder: Path,
+    period: Period,
+    store: Store,
+    portfolio: pd.DataFrame,
+    settings: Settings,
+    on_file: Callable[[Path], None] | None = None,
+    today: dt.date | None = None,
+) -> IngestResult:
+    """Ingest `offers` (files of `folder`, or workbooks attached to e-mails) for `period` into the store."""
+    from etl.cycle.portfolio import reporting_plan
+
     today = today or dt.date.today()
-    result = IngestResult(period, folder)
-    done = on_file or (lambda path: None)
-    limit = int(settings.max_return_mb * 1024 * 1024)
+    result = IngestResult(period, Path(folder))
+    told: set[Path] = set()
+
+    def done(path: Path) -> None:
+        # Once per entry of the folder, however many workbooks a message carried.
+        if on_file is not None and path not in told:
+            told.add(path)
+            on_file(path)
+
     delay = float(os.environ.get(SLOW_ENV) or 0)
 
     plan = reporting_plan(portfolio, period, settings)
@@ -513,36 +578,33 @@ def ingest_folder(
     first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
     copies: list[tuple[FileOutcome, FileOutcome]] = []
     now = dt.datetime.now()
-    for path, skip_reason in offered_paths(folder):
-        name = shown_name(path.relative_to(folder).as_posix())
-        outcome = FileOutcome(path, name)
-        try:
-            if skip_reason is not None:
-                outcome.outcome = OUTCOME_SKIPPED
-                outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, code="skipped", severity="warning")]
-                if path.is_file() and not path.is_symlink():
-                    offered = _offered(path, period, None, limit)
-                    _describe(outcome, offered)
-                    _log_once(store, offered, SKIPPED, outcome.problems, None)
-                result._add(outcome)
-                done(path)
-                continue
-            size = path.stat().st_size
-            # The size is checked before anything is read or hashed whole.
-            data = None if size > limit else path.read_bytes()
-            offered = _offered(path, period, data, limit)
-        except OSError as exc:
-            # An unreadable file (permissions, a vanished file, a path too long) is reported for
-            # itself; nothing is logged for it (it has no bytes to identify it by).
-            outcome.outcome = OUTCOME_REJECTED
-            outcome.problems = [Problem(
-                f"The file cannot be read ({exc.strerror or exc.__class__.__name__}).", file=name, code="unreadable_file",
-                fix="Check the file's permissions (the account running pmo must be able to read it), then run again.")]
+    message_of: dict[str, str] = {}  # outcome name -> its message's key
+    for item in offers:
+        name, path = item.name, item.path
+        outcome = FileOutcome(path, name, message=item.message)
+        offered = item.offered
+        if item.skip is not None:
+            outcome.outcome = OUTCOME_SKIPPED
+            outcome.problems = [Problem(f"Skipped: {item.skip}.", file=name, code="skipped", severity="warning")]
+            if offered is not None:
+                _describe(outcome, offered)
+                _log_once(store, offered, SKIPPED, outcome.problems, None)
+            result._add(outcome)
+            done(path)
+            continue
+        if offered is None:
+            # An entry that could not be read at all (permissions, a vanished file): reported for
+            # itself, not logged (it has no bytes to identify it by).
+            outcome.outcome, outcome.problems = OUTCOME_REJECTED, list(item.problems)
             result._add(outcome)
             done(path)
             continue
         _describe(outcome, offered)
         received = _received_problems(outcome, offered, period, now)
+        if item.problems:
+            outcome.problems = list(item.problems) + received
+            pending.append((outcome, offered))
+            continue
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:
             outcome.outcome = OUTCOME_DUPLICATE
@@ -558,13 +620,16 @@ def ingest_folder(
             done(path)
             continue
         first_of[offered.sha256] = outcome
-        raw = _read(outcome, data, settings, owed)
+        raw = _read(outcome, item.data, settings, item.read_as or path, owed)
         outcome.problems += received
         if raw is not None:
             returns[name] = raw
+        if item.message_key:
+            message_of[name] = item.message_key
         pending.append((outcome, offered))
 
     found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
+    several = _several_per_project(pending, message_of)
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
         if raw is not None:
@@ -574,6 +639,8 @@ def ingest_folder(
                 outcome.project_id = values["project_id"]
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
             outcome.problems += _date_warnings(outcome, raw, values, period)
+            outcome.problems += several.get(outcome.name, [])
+            outcome.problems += _sender_warnings(outcome, offered, portfolio)
         if raw is not None and not outcome.errors:
             _accept(store, outcome, offered, _record(raw, normalised.values[outcome.name],
                                                      normalised.tables[outcome.name]))
@@ -593,14 +660,47 @@ def ingest_folder(
     return result
 
 
-def _read(outcome: FileOutcome, data: bytes | None, settings: Settings,
+def _several_per_project(pending: list[tuple[FileOutcome, OfferedFile]],
+                         message_of: dict[str, str]) -> dict[str, list[Problem]]:
+    """An error for each workbook of a message that carries more than one for the same project."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for outcome, _ in pending:
+        if outcome.name in message_of and outcome.project_id:
+            groups.setdefault((message_of[outcome.name], outcome.project_id), []).append(outcome.name)
+    out: dict[str, list[Problem]] = {}
+    for (_, project), names in groups.items():
+        if len(names) > 1:
+            for name in names:
+                out[name] = [Problem(
+                    f"The message carries {len(names)} workbooks for {project} "
+                    f"({', '.join(n.rsplit(' › ', 1)[-1] for n in names)}): which one is the return is not clear, "
+                    "so none was taken.", file=name, code="several_workbooks",
+                    fix="Ask the sender to reply with only the final return attached.")]
+    return out
+
+
+def _sender_warnings(outcome: FileOutcome, offered: OfferedFile, portfolio: pd.DataFrame) -> list[Problem]:
+    """A return e-mailed by someone other than the project's manager or internal representative."""
+    from etl.cycle.messages import expected_senders, sender_problem
+
+    if not offered.sender or outcome.project_id not in portfolio.index:
+        return []
+    row = portfolio.loc[outcome.project_id]
+    expected = expected_senders(row.get("project_manager_email"), row.get("internal_representative_email"))
+    problem = sender_problem(offered.sender, expected, outcome.name)
+    return [problem] if problem else []
+
+
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as: Path,
           report_types: dict[str, str] | None = None) -> RawReturn | None:
-    """Read one return; on failure, None with the reasons in `outcome.problems`."""
+    """Read one return (its kind from `read_as`'s extension); on failure, None with the reasons in `outcome.problems`.
+
+    `report_types`: the report type each project owes this period (the portfolio decides)."""
     if data is None:
         outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
         return None
     try:
-        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name, report_types=report_types)
+        raw = read_return(read_as, data, settings.max_return_mb, name=outcome.name, report_types=report_types)
     except ReturnUnreadable as exc:
         outcome.problems, outcome.project_id = exc.problems, exc.project_id
         return None

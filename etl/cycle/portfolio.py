@@ -22,7 +22,7 @@ from etl.errors import PortfolioError, Problem
 from etl.files import file_safe
 from etl.contracts.tables import read_table, validate_table
 from schemas.checks import canonical_choice
-from schemas.portfolio import HEADERS, build_schema, messages
+from schemas.portfolio import HEADERS, OPTIONAL_HEADERS, build_schema, messages
 
 SHEET = "Projects"
 
@@ -35,7 +35,7 @@ def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.Dat
     """
     settings = settings or Settings()
     path = Path(path)
-    raw, letters = read_table(path, SHEET, HEADERS)
+    raw, letters = read_table(path, SHEET, HEADERS, optional=OPTIONAL_HEADERS)
     if raw.empty:
         raise PortfolioError(f"{path.name}: the portfolio has no projects")
     clashes = id_clashes(raw, path.name, letters.get("project_id", ""))

@@ -1,6 +1,6 @@
 """Read one returned highlight report by its defined names, or say exactly why it cannot be read.
 
-A return is read by the workbook-level defined names of the template contract (`etl.fields`),
+A return is read by the workbook-level defined names of the template contract (`etl.contracts.fields`),
 never by fixed cell addresses, so it still reads after a partner inserts rows or moves a
 cell. The names come from `xl/workbook.xml` (zipfile and a defused XML parse); the values
 of only the cells those names point at come from a streaming parse of each sheet's XML

@@ -1,10 +1,11 @@
 """What each project's template holds: who is due, the prefilled values, and the distribution list.
 
-The workbook itself is laid out by `etl.workbooks.template`. A template is laid out like the Improvement Plan highlight reports (seed 000): identity,
+The workbook itself is laid out by `etl.workbooks.template`. A template is laid out like the
+Improvement Plan highlight reports (seed 000): identity,
 status this and previous period, the project manager's update, sponsor comments, key
 milestones this period and next, risks and mitigation, completed by and date; the full
 report adds finance, the next key milestone, outcomes and impacts and the number 1 risk.
-Every field is a workbook-level defined name (see `etl.fields`), so a return is read by
+Every field is a workbook-level defined name (see `etl.contracts.fields`), so a return is read by
 name and still reads after a partner inserts rows. Identity cells are prefilled and locked;
 input cells are unlocked, shaded, and carry drop-down lists or date validation. The sheet is
 protected without a password (against accidents, not people). A very hidden `_meta` sheet

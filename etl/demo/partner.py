@@ -7,7 +7,7 @@ the input cells as they typed them (`amber`, `31.03.2025`, `£1.2m` stay text), 
 file time of the day it arrived, because ingest takes the received time from the file.
 
 `fill_return` writes one; `fill_period` writes every scripted return of a month
-(`examples/returns/*.json`, see `etl.examples`) into a folder, as if the PMO had saved
+(`etl/demo/examples_data/returns/*.json`, see `etl.demo.examples`) into a folder, as if the PMO had saved
 the attachments from its inbox there.
 """
 
@@ -96,7 +96,7 @@ def fill_period(
 ) -> list[FilledReturn]:
     """Write every scripted return for `period` into `folder`; what was written, by project.
 
-    `portfolio` is the loaded portfolio (`etl.cycle.portfolio.load_portfolio`); `examples` is the folder of scripted returns (`examples/returns`) or what
+    `portfolio` is the loaded portfolio (`etl.cycle.portfolio.load_portfolio`); `examples` is the folder of scripted returns (`etl/demo/examples_data/returns`) or what
     `load_example_returns` read from it. Each return starts from the template pmo sends
     for the project that month, with the previous RAG from the store at `store_path`, so
     a return looks like one the partner filled in. A return scripted without a day of

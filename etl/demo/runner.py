@@ -140,17 +140,21 @@ def step_closedown(ctx: DemoContext) -> None:
 
 
 def step_scorecard(ctx: DemoContext) -> None:
-    """The corporate performance report for the demo month, from the example KPIs and the store."""
+    """The corporate performance report and its committee paper for the demo month, from the
+    example KPIs, corporate plan (Priority Activities, Gateway Review) and the store."""
+    from etl.cycle.scorecard import PaperDetails
+
     kpis = ctx.office.inputs / "kpis.xlsx"
     if not kpis.exists():
         kpis = write_example_inputs(ctx.outputs / "demo" / "inputs")[2]
-    run = ctx.office.scorecard(DEMO_PERIOD, kpis)
+    run = ctx.office.scorecard(DEMO_PERIOD, kpis, paper=PaperDetails(meeting_date=DEMO_TODAY))
     received = sum(1 for p in run.projects if p.return_period)
     ctx.say(
         f"   {DEMO_PERIOD}: {len(run.scored)} KPIs, {len(run.red)} Red; {len(run.projects)} Most Complex projects "
-        f"({received} with a return) → {run.path}"
+        f"({received} with a return); {len(run.activities)} priority activities, {len(run.commitments)} Gateway "
+        f"Review commitments → {run.path}, {run.paper_path.name}"
     )
-    ctx.files.append(run.path)
+    ctx.files += [run.path, run.paper_path]
 
 
 def step_emails(ctx: DemoContext) -> None:

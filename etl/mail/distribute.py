@@ -3,7 +3,7 @@
 - send: one email per line of `outputs/<period>/distribution.csv` (written by `pmo
   templates`), to the project manager, copying the internal representative, with the
   template attached byte for byte.
-- chase: every project whose return is Missing after its due date (`etl.status`), copying
+- chase: every project whose return is Missing after its due date (`etl.cycle.status`), copying
   the internal representative and, once `chase_escalate_after_days` have passed, the
   `chase_escalation_email` address; the template is attached again when it is there.
 - feedback: each project whose latest file for the period was rejected (and not followed by
@@ -11,7 +11,7 @@
 
 Not twice: a project already sent its template this period (send), already chased today
 (chase), or already sent feedback on that very file (feedback, by SHA-256) is skipped
-unless `resend`. Every outcome is logged in the store as it happens (`etl.outbox`).
+unless `resend`. Every outcome is logged in the store as it happens (`etl.mail.outbox`).
 """
 
 from __future__ import annotations

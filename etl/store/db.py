@@ -132,6 +132,56 @@ CREATE TABLE register_projects (
     PRIMARY KEY (period, project_id)
 );
 """,
+    # 3 (issue 16, returns by e-mail): who sent a file and in which message, where its
+    # received time came from ('file time' or 'message date'); and each mailbox message
+    # `pmo collect` has taken for a period, by UID within its UIDVALIDITY and by
+    # Message-ID, so a re-run fetches nothing twice (a return for another month, rejected
+    # as such, is still there for that month's run).
+    """
+ALTER TABLE files ADD COLUMN sender TEXT;
+ALTER TABLE files ADD COLUMN subject TEXT;
+ALTER TABLE files ADD COLUMN message_id TEXT;
+ALTER TABLE files ADD COLUMN received_source TEXT;
+CREATE TABLE mailbox_messages (
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    message_id TEXT,
+    period TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT,
+    collected_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, uidvalidity, uid, period)
+);
+CREATE INDEX mailbox_messages_id ON mailbox_messages(message_id);
+""",
+    # 4 (issue 12, scorecard; SQL in etl/store/kpis.py): a KPI's history per data release
+    # (its `Date of Latest Available Data`), so a KPI whose data has not moved keeps its
+    # ratings; and the Most Complex list each report showed, so the next says what changed.
+    """
+CREATE TABLE kpi_releases (
+    metric TEXT NOT NULL,
+    data_date TEXT NOT NULL,
+    value REAL,
+    previous_value REAL,
+    previous_from TEXT,
+    target REAL,
+    status TEXT,
+    rag_direction TEXT,
+    rag_target TEXT,
+    first_period TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (metric, data_date)
+);
+CREATE TABLE scorecard_projects (
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    project_name TEXT,
+    reason TEXT,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (period, project_id)
+);
+""",
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -159,6 +209,16 @@ class OfferedFile:
     size: int
     received_at: dt.datetime
     period: str | None = None
+    # A workbook attached to an e-mail (issue 16): who sent it, in which message, where its
+    # received time came from; its bytes (it is not a file on disk) and the message itself,
+    # (safe name, bytes), archived beside it as evidence; `display_name` is its safe name.
+    sender: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    received_source: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    evidence: tuple[str, bytes] | None = field(default=None, repr=False)
+    display_name: str | None = None
 
     @classmethod
     def from_path(cls, path: Path | str, period: str | None = None, received_at: dt.datetime | None = None) -> "OfferedFile":
@@ -169,7 +229,7 @@ class OfferedFile:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.display_name or self.path.name
 
 
 @dataclass
@@ -255,13 +315,18 @@ class Store:
     # ----------------------------------------------------------------- ingest side
 
     def archive(self, offered: OfferedFile) -> Path:
-        """Copy the raw file to `archive/<sha256>/<name>` (once; atomically)."""
+        """Copy the raw file to `archive/<sha256>/<name>` (once; atomically), and the e-mail it came in beside it."""
         folder = self.archive_dir / offered.sha256
         target = folder / offered.name
-        if target.exists():
-            return target
-        with atomic_path(target) as tmp:
-            shutil.copyfile(offered.path, tmp)
+        if not target.exists():
+            with atomic_path(target) as tmp:
+                if offered.data is not None:
+                    tmp.write_bytes(offered.data)
+                else:
+                    shutil.copyfile(offered.path, tmp)
+        if offered.evidence is not None and not (folder / offered.evidence[0]).exists():
+            with atomic_path(folder / offered.evidence[0]) as tmp:
+                tmp.write_bytes(offered.evidence[1])
         return target
 
     def accepted_return_for(self, sha256: str) -> sqlite3.Row | None:
@@ -286,12 +351,15 @@ class Store:
     def _insert_offer(
         self, offered: OfferedFile, outcome: str, problems: list[dict], project_id: str | None, return_id: int | None
     ) -> int:
+        # An attachment exists only in its message: the archived copy is the file on record.
+        path = self.archive(offered) if offered.data is not None else offered.path
         cursor = self.db.execute(
-            "INSERT INTO files (sha256, name, path, size, offered_at, period, outcome, project_id, return_id, problems)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO files (sha256, name, path, size, offered_at, period, outcome, project_id, return_id, problems,"
+            " sender, subject, message_id, received_source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                offered.sha256, offered.name, str(offered.path), offered.size, now_iso(), offered.period,
+                offered.sha256, offered.name, str(path), offered.size, now_iso(), offered.period,
                 outcome, project_id, return_id, json.dumps(problems, default=str),
+                offered.sender, offered.subject, offered.message_id, offered.received_source,
             ),
         )
         return int(cursor.lastrowid)
@@ -423,6 +491,43 @@ class Store:
             item["problems"] = json.loads(item["problems"] or "[]")
             out.append(item)
         return out
+
+    def senders_of(self, return_ids: list[int]) -> dict[int, str]:
+        """Return id → the address its file was e-mailed from (only returns that came by e-mail)."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(return_ids, 900):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT return_id, sender FROM files WHERE outcome = 'accepted' AND sender IS NOT NULL"
+                f" AND return_id IN ({marks})", chunk,
+            ):
+                out[row["return_id"]] = row["sender"]
+        return out
+
+    # ----------------------------------------------------------------- mailbox (pmo collect)
+
+    def collected_uids(self, mailbox: str, uidvalidity: int, period: str) -> set[int]:
+        """UIDs of the messages already taken from this mailbox folder (in this UIDVALIDITY) for a period."""
+        rows = self.db.execute("SELECT uid FROM mailbox_messages WHERE mailbox = ? AND uidvalidity = ? AND period = ?",
+                               (mailbox, uidvalidity, period))
+        return {int(r["uid"]) for r in rows}
+
+    def collected_message(self, message_id: str, period: str) -> sqlite3.Row | None:
+        """The first mailbox message taken (or refused) for a period with this Message-ID, not a copy of one."""
+        return self.db.execute(
+            "SELECT * FROM mailbox_messages WHERE message_id = ? AND period = ? AND outcome <> 'already taken'"
+            " ORDER BY collected_at, uid LIMIT 1",
+            (message_id, period)).fetchone()
+
+    def record_collected(self, mailbox: str, uidvalidity: int, uid: int, message_id: str | None, period: str,
+                         outcome: str, detail: str = "") -> None:
+        """Remember a mailbox message was taken (and what became of it), so no re-run fetches it again."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO mailbox_messages (mailbox, uidvalidity, uid, message_id, period, outcome, detail,"
+                " collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mailbox, uidvalidity, uid, period) DO NOTHING",
+                (mailbox, uidvalidity, uid, message_id, period, outcome, detail, now_iso()),
+            )
 
     # ----------------------------------------------------------------- register
 

@@ -81,3 +81,25 @@ def write_actions(records: list[dict[str, object]], path: Path | str, created: d
               "Destination": 30, "New Phase": 30}
     columns = [Column(h, h, "wrap", widths[h]) for h in ACTION_HEADERS]
     return write_list_workbook(path, ACTIONS_SHEET, columns, records, "Close-down actions", created)
+
+
+def write_corporate_plan(activities: list[dict[str, object]], commitments: list[dict[str, object]],
+                         path: Path | str, created: dt.datetime | None = None) -> Path:
+    """Write a corporate plan workbook (sheets `Priority Activities` and `Gateway Review`) from
+    rows keyed by the headers, values as given (so a test can also write an officer's mistakes)."""
+    from etl.workbooks.formats import atomic_workbook, print_setup, write_table
+    from schemas.corporate_plan import ACTIVITIES_SHEET, ACTIVITY_HEADERS, GATEWAY_HEADERS, GATEWAY_SHEET
+
+    widths = {"Activity": 44, "Commentary": 50, "Commitment": 30, "Evaluation Milestone": 36, "Business Plan": 24}
+    with atomic_workbook(path) as (workbook, formats):
+        properties: dict[str, object] = {"title": "Corporate plan: priority activities and Gateway Review"}
+        if created:
+            properties["created"] = created
+        workbook.set_properties(properties)
+        for sheet, headers, records in ((ACTIVITIES_SHEET, ACTIVITY_HEADERS, activities),
+                                        (GATEWAY_SHEET, GATEWAY_HEADERS, commitments)):
+            ws = workbook.add_worksheet(sheet)
+            columns = [Column(h, h, "wrap" if h in widths else "text", widths.get(h, 16)) for h in headers]
+            write_table(ws, formats, columns, records)
+            print_setup(ws, landscape=True)
+    return Path(path)

@@ -1,8 +1,8 @@
 """Lay the Single Project Register out as a workbook: Summary, Register, Escalations,
 Missing Returns and Changes.
 
-The content comes from `etl.register.build_register`; every format, conditional format,
-chart style and print setting comes from `etl.workbook`. The file is written atomically,
+The content comes from `etl.cycle.register.build_register`; every format, conditional format,
+chart style and print setting comes from `etl.workbooks.formats`. The file is written atomically,
 so an interrupted run leaves the previous register in place.
 """
 
@@ -58,6 +58,8 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Project Manager", "project_manager", "wrap", 14),
     Column("Internal Representative", "internal_representative", "wrap", 14),
     Column("Last Return Received", "last_received", "date", 11),
+    # An e-mailed return from someone other than the project's contacts (issue 16).
+    Column("Sent By", "sent_by", "wrap", 24),
 )
 
 _BY_KEY = {c.key: c for c in REGISTER_COLUMNS}

@@ -38,6 +38,8 @@ PROBLEM_COLUMNS = (
     Column("How to fix", "fix", "wrap", 38),
     Column("Severity", "severity", "centre", 10),
     Column("Code", "code", "text", 16),
+    # A return that came by e-mail: who sent it, the subject and when (issue 16).
+    Column("E-mail", "message", "wrap", 40),
 )
 STATUS_COLUMN = Column("Status", "status", "wrap", 18)
 FILE_COLUMNS = (
@@ -48,6 +50,7 @@ FILE_COLUMNS = (
     Column("Received", "received", "datetime", 17),
     Column("Size (bytes)", "size", "int", 13),
     Column("SHA-256", "sha256", "wrap", 36),
+    Column("E-mail", "message", "wrap", 40),
 )
 OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
 OPEN_TEXT = "Open"
@@ -63,9 +66,9 @@ def problem_rows(result: "IngestResult", view: "PeriodView | None" = None) -> li
     from etl.cycle.period_report import status_of
 
     rows = []
-    files = [(o.name, o.project_id, o.problems, status_of(view, o)) for o in result.files]
-    files += [(e.name, e.project_id, e.problems, e.status) for e in (view.earlier if view else [])]
-    for name, project_id, problems, status in sorted(files, key=lambda f: f[0]):
+    files = [(o.name, o.project_id, o.problems, status_of(view, o), o.message) for o in result.files]
+    files += [(e.name, e.project_id, e.problems, e.status, "") for e in (view.earlier if view else [])]
+    for name, project_id, problems, status, message in sorted(files, key=lambda f: f[0]):
         for problem in sorted(problems, key=lambda p: p.severity != "error"):
             rows.append({
                 "status": status if problem.severity == "error" else "",
@@ -79,6 +82,7 @@ def problem_rows(result: "IngestResult", view: "PeriodView | None" = None) -> li
                 "fix": problem.fix,
                 "severity": problem.severity.capitalize(),
                 "code": problem.code,
+                "message": message,
             })
     return rows
 
@@ -98,13 +102,14 @@ def file_rows(result: "IngestResult", view: "PeriodView | None" = None) -> list[
             "received": outcome.received_at,  # already the office's local time
             "size": outcome.size,
             "sha256": outcome.sha256 or "",
+            "message": outcome.message,
         })
     for earlier in view.earlier if view else []:
         rows.append({
             "file": earlier.name, "project_id": _as_text(earlier.project_id),
             "outcome": f"{earlier.outcome} (earlier run)", "status": earlier.status,
             "problems": len(earlier.problems), "received": earlier.received_at, "size": earlier.size,
-            "sha256": earlier.sha256,
+            "sha256": earlier.sha256, "message": "",
         })
     return sorted(rows, key=lambda r: r["file"])
 
