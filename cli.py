@@ -330,7 +330,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
     from etl.rules.values import parse_date
 
     if value is None:
-        return dt.date.today()
+        return None if param.name in ("received_on", "register_as_of") else dt.date.today()
     try:
         return parse_date(value)
     except ValueError as exc:
@@ -366,18 +366,27 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 @period_option()
 @common_options
 @portfolio_option
-@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
-              help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. [default: today]")
+@click.option("--as-of", "register_as_of", callback=_as_of, metavar="DATE",
+              help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. "
+                   "[default: today; for a past period, its due date plus the chase interval]")
 @reports_errors
-def register(period, db, inputs, outputs, portfolio, as_of) -> None:
+def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
-    path, built = _office(db, inputs, outputs, portfolio).register(period, as_of)
+    from etl.rules.dates import uk_date
+
+    office = _office(db, inputs, outputs, portfolio)
+    path, built = office.register(period, register_as_of)
+    if register_as_of is None:
+        _echo(f"As at {uk_date(built.as_of)} (pass --as-of to choose; a past period defaults to its due "
+                   f"date plus the chase interval of {office.settings.chase_interval_days} days)")
     status = built.status_counts()
+    since = f"since the register for {built.previous_register}" if built.previous_register else "since the last returns"
     _echo(
-        f"Register for {period.label}: {len(built.rows)} projects; "
+        f"Register for {period.label}: {len(built.live)} live projects ({len(built.closed)} closed, listed); "
         f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
-        f"{status['Missing']} missing; {len(built.escalations)} escalated; {len(built.changes)} changes."
+        f"{status['Not rated']} not rated, {status['Awaited']} awaited, {status['Missing']} missing; "
+        f"{len(built.escalations)} escalated; {len(built.changes)} changes {since}."
     )
     _echo(f"Written: {path}")
 
@@ -387,8 +396,11 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @period_option()
 @common_options
 @portfolio_option
+@click.option("--received-on", "received_on", callback=_as_of, metavar="DATE",
+              help="Take every file as received on this date (loading past periods), not its modified time; "
+                   "a saved e-mail keeps its message's date.")
 @reports_errors
-def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
+def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
     """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
     them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
     Exit 1 when any return was rejected."""
@@ -400,7 +412,7 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     office.portfolio  # a bad portfolio stops the run before the progress bar starts
     total = len(offered_paths(folder))
     with click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
-        result = office.ingest(folder, period, on_file=lambda path: bar.update(1))
+        result = office.ingest(folder, period, on_file=lambda path: bar.update(1), received_on=received_on)
     _echo(result.summary())
     _echo(f"Validation report: {result.report_path}")
     for outcome in result.rejected:

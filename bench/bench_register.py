@@ -13,7 +13,10 @@ date, a next-period milestone and a risk; one return in five moves its RAG a poi
 down (so about a fifth of projects show a change and a quarter are escalated); about one
 project in twelve due this month has no return, and one in forty has a rejected file.
 Timed: what `pmo register` does (load and validate the portfolio, build the register from
-the store, write the workbook). Prints each round, the median, CPU time and peak RSS.
+the store, record its position, write the workbook). No register was built for the eleven
+earlier months, so the trend works each of them out from the returns in the store (the
+slower path: a month with a recorded position is one query). Prints each round, the
+median, CPU time and peak RSS.
 """
 
 from __future__ import annotations

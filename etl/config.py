@@ -25,6 +25,12 @@ from typing import Any
 
 from etl.errors import ConfigError
 
+#: The default plausible range of dates: outside it a date is a typing slip (a year 1025 or
+#: 2205), not a real plan. Offices may change it (`earliest_date`, `latest_date`).
+EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+#: The largest amount of money a project plausibly states (more is a typing slip): £100bn.
+LARGEST_AMOUNT = 100e9
+
 DEFAULT_DISTRICTS = (
     "Cambridge",
     "East Cambridgeshire",
@@ -66,10 +72,24 @@ class Settings:
     holiday_subdivision: str = "ENG"
     max_return_mb: float = 20.0
     chase_escalate_after_days: int = 10
+    # Days after the due date a missing return is chased; a register built for a past period
+    # is, by default, as at the due date plus this.
+    chase_interval_days: int = 5
     chase_escalation_email: str = ""
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # One plausibility rule for every date and amount entered (portfolio, template, return):
+    # outside these it is a typing slip (a year 1025 or 2205, £4.6bn typed as 4.6e15).
+    earliest_date: dt.date = EARLIEST_DATE
+    latest_date: dt.date = LATEST_DATE
+    largest_amount: float = LARGEST_AMOUNT
+
+    def plausible_date(self, day: dt.date) -> bool:
+        return self.earliest_date <= day <= self.latest_date
+
+    def plausible_amount(self, amount: float) -> bool:
+        return abs(amount) <= self.largest_amount
     # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
     # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
     timezone: str = "Europe/London"
@@ -140,7 +160,21 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     if data.get("imap_security", "tls") not in IMAP_SECURITY:
         raise ConfigError(f"{path}: 'imap_security' must be one of {', '.join(IMAP_SECURITY)}, "
                           f"not {data['imap_security']!r}")
-    return replace(settings, **data)
+    for key in ("earliest_date", "latest_date"):
+        if key in data and (not isinstance(data[key], dt.date) or isinstance(data[key], dt.datetime)):
+            raise ConfigError(f"{path}: '{key}' must be a date written like 2000-01-01 (no quotes), not {data[key]!r}")
+    for key in ("chase_interval_days",):
+        if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or not 0 <= data[key] <= 90):
+            raise ConfigError(f"{path}: '{key}' must be a whole number of days from 0 to 90, not {data[key]!r}")
+    if "largest_amount" in data:
+        amount = data["largest_amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 < amount < 1e15:
+            raise ConfigError(f"{path}: 'largest_amount' must be a number of pounds above 0 (e.g. 100e9), not {amount!r}")
+        data["largest_amount"] = float(amount)
+    settings = replace(settings, **data)
+    if settings.earliest_date >= settings.latest_date:
+        raise ConfigError(f"{path}: 'earliest_date' must be before 'latest_date'")
+    return settings
 
 
 def _typed(value: Any, hint: Any) -> Any:
@@ -182,7 +216,8 @@ def _typed(value: Any, hint: Any) -> Any:
     return value
 
 
-_TYPE_WORDS = {str: "text (in quotes)", int: "a whole number", float: "a number", bool: "true or false"}
+_TYPE_WORDS = {str: "text (in quotes)", int: "a whole number", float: "a number", bool: "true or false",
+               dt.date: "a date written like 2000-01-01 (no quotes)"}
 
 
 def _expected(hint: Any) -> str:

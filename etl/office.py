@@ -132,13 +132,15 @@ class Office:
         return TemplatesWritten(run, written, write_distribution(distribution_path(self.outputs, period), written))
 
     def ingest(self, folder: Path | str, period: Period, on_file: Callable[[Path], None] | None = None,
-               today: dt.date | None = None) -> "IngestResult":
+               today: dt.date | None = None, received_on: dt.date | None = None) -> "IngestResult":
         """Ingest every return in `folder` into the store, then write the run's validation report
         (`validation_report_<YYYYMMDD-HHMMSS>.xlsx`) and the period's (`validation_report.xlsx`:
         every file offered for the period, its latest outcome, which problems are still open).
 
         The outputs folder is checked before anything is stored: a run whose report cannot be
         written changes nothing (else the re-run would call the stored returns duplicates).
+        `received_on` dates every file's receipt (back-filling past periods), instead of each
+        file's modification time (which, for files copied in later, would make all of them late).
         """
         from etl.cycle.ingest import ingest_folder
         from etl.files import check_writable
@@ -149,7 +151,8 @@ class Office:
         portfolio = self.portfolio
         check_writable(self.outputs / str(period), "the validation report")
         with self.store() as store:
-            result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today)
+            result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today,
+                                   received_on=received_on)
             self._write_reports(result, store)
         return result
 
@@ -166,15 +169,24 @@ class Office:
         write_validation_report(result, reports / REPORT_NAME.replace(".xlsx", f"_{stamp}.xlsx"))
         result.report_path = write_validation_report(result, reports / REPORT_NAME, view)
 
-    def register(self, period: Period, as_of: dt.date) -> tuple[Path, "Register"]:
-        """Build the Single Project Register from the store and write it (atomically)."""
-        from etl.cycle.register import build_register, register_path
+    def register(self, period: Period, as_of: dt.date | None = None,
+                 today: dt.date | None = None) -> tuple[Path, "Register"]:
+        """Build the Single Project Register from the store and write it (atomically).
+
+        Without `as_of`, the register is as at today or, for a past period, the due date plus
+        the office's chase interval (`default_as_of`); `Register.as_of` says which.
+        """
+        from etl.cycle.register import build_register, default_as_of, record_register, register_path
         from etl.workbooks.register import write_register
 
+        as_of = as_of or default_as_of(period, self.settings, today)
         portfolio = self.portfolio
         with self.store(must_exist=True) as store:
-            built = build_register(portfolio, store, period, as_of, self.settings)
-        return write_register(built, register_path(self.outputs, period)), built
+            built = build_register(portfolio, store, period, as_of, self.settings, record=False)
+            # The position is kept only once the workbook is in place: a failed write changes neither.
+            path = write_register(built, register_path(self.outputs, period))
+            record_register(store, built)
+        return path, built
 
     def scorecard(self, period: Period, kpis: Path | str | None = None, activities: Path | str | None = None,
                   gateway: Path | str | None = None, paper: "PaperDetails | None" = None) -> "ScorecardRun":

@@ -177,6 +177,17 @@ def test_every_bad_cell_is_reported_with_row_column_and_cell(tmp_path):
         "direction", "number", "target_with_status", "status", "committee", "field_uniqueness", "current_required"}
 
 
+def test_a_kpi_too_large_to_be_a_figure_is_refused_not_overflowed(tmp_path):
+    """`1e400` used to become infinity (issue 15, item 8): it is a problem naming the cell."""
+    rows = kpi_rows()[:10]
+    rows[0]["Current Period Performance"] = "1e400"
+    kpis = load_kpis(write_kpi_csv(rows, tmp_path / "kpis.csv"))
+    (problem,) = [p for k in kpis for p in k.problems]
+    assert problem.code == "number"
+    assert str(problem).startswith("kpis.csv, row 2, column 'Current Period Performance', cell J2: "
+                                   "'1e400' is not a usable number: it is too large to be a real figure")
+
+
 def test_bad_kpi_rows_are_not_rated_listed_as_problems_and_the_rest_is_built_exit_1(tmp_path):
     """One bad row does not sink the report: rows 2 to 11 are shown Not rated with their
     reason and listed on the Problems sheet; the other 17 KPIs are rated; exit 1."""

@@ -180,8 +180,9 @@ def step_register(ctx: DemoContext) -> None:
         path, register = ctx.office.register(period, as_of)
         status = register.status_counts()
         ctx.say(
-            f"   {period}: {len(register.rows)} projects, {status['Received'] + status['Received late']} returns "
-            f"received, {status['Missing']} missing, {len(register.escalations)} escalated → {path}"
+            f"   {period}: {len(register.live)} live projects ({len(register.closed)} closed, listed), "
+            f"{status['Received'] + status['Received late']} returns received, {status['Missing']} missing, "
+            f"{len(register.escalations)} escalated → {path}"
         )
         ctx.files.append(path)
 

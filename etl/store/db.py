@@ -32,8 +32,13 @@ OUTCOMES = (ACCEPTED, REJECTED, SKIPPED)
 _SQL_TYPE = {"money": "REAL"}
 
 
+# Fields added to the contract after the first schema: later migrations add their columns.
+_LATER_FIELDS = ("not_rated_reason", "not_rated_note")
+
+
 def _return_columns() -> str:
-    return ",\n    ".join(f"{f.name} {_SQL_TYPE.get(f.kind, 'TEXT')}" for f in FIELDS if f.name not in ("project_id", "period"))
+    return ",\n    ".join(f"{f.name} {_SQL_TYPE.get(f.kind, 'TEXT')}" for f in FIELDS
+                          if f.name not in ("project_id", "period", *_LATER_FIELDS))
 
 
 # Each entry upgrades the schema by one version; never edit a released entry, add one.
@@ -178,6 +183,26 @@ CREATE TABLE scorecard_projects (
     project_id TEXT NOT NULL,
     project_name TEXT,
     reason TEXT,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (period, project_id)
+);
+""",
+    # 5 (issue 17, the register over time; SQL in etl/store/positions.py): a return may say
+    # "Not rated" with a reason and a note; and each register records every project's position
+    # (stage, status, what it showed), so a later register's trend and changes use the period
+    # as it was.
+    """
+ALTER TABLE returns ADD COLUMN not_rated_reason TEXT;
+ALTER TABLE returns ADD COLUMN not_rated_note TEXT;
+CREATE TABLE positions (
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    stage TEXT,
+    frequency TEXT,
+    status TEXT NOT NULL,
+    rag TEXT,
+    rag_period TEXT,
+    not_rated_reason TEXT,
     built_at TEXT NOT NULL,
     PRIMARY KEY (period, project_id)
 );
