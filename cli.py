@@ -392,6 +392,32 @@ def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
 
 
 @main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
+              help="The date the position is as at, shown on the dashboard, e.g. 2024-10-20. [default: today]")
+@reports_errors
+def dashboard(period, db, inputs, outputs, portfolio, as_of) -> None:
+    """Write the public Performance Dashboard for the period to outputs/<period>/dashboard/: an
+    overview, filters, a map, a page per project and open data, public fields only."""
+    path, built = _office(db, inputs, outputs, portfolio).dashboard(period, as_of)
+    click.echo(
+        f"Dashboard for {period.label}: {len(built.projects)} projects published "
+        f"({built.withheld} kept off by the portfolio's Publish column); {len(built.positions)} on the map; "
+        f"{built.returns_received} of {built.returns_due} returns due received."
+    )
+    if built.returns_received == 0:
+        click.echo(f"No returns received for {period}: the dashboard says so.")
+    if built.unmapped:
+        noun = "project" if len(built.unmapped) == 1 else "projects"
+        click.secho(f"{len(built.unmapped)} {noun} listed but not mapped:", fg="yellow")
+        for pid, name, why in built.unmapped:
+            click.echo(f"  - {pid} {name}: {why}")
+    click.echo(f"Written: {path} (open it in a browser, or upload the folder as it is)")
+
+
+@main.command()
 @click.argument("folder", type=click.Path(path_type=Path))
 @period_option()
 @common_options

@@ -59,6 +59,14 @@ DEFAULT_DIRECTORATES = (
 _NAME_LISTS = ("districts", "committees", "directorates")
 SETTINGS_FILE = "pmo.toml"
 IMAP_SECURITY = ("tls", "starttls", "plain")
+#: Fields the public dashboard publishes beyond those it is built on (see
+#: `etl.cycle.dashboard.FIELDS`): none names an individual, holds an e-mail address, a
+#: sponsor's comment or a risk. An office lists its own in `dashboard_public_fields`.
+DASHBOARD_PUBLIC_FIELDS = (
+    "programme", "delivery_organisation", "project_description", "project_outcomes",
+    "agreed_completion_date", "forecast_completion_date", "next_key_milestone",
+    "next_key_milestone_date", "progress_summary", "rag_history",
+)
 
 
 @dataclass(frozen=True)
@@ -110,6 +118,10 @@ class Settings:
     directorates: tuple[str, ...] = DEFAULT_DIRECTORATES
     paper_meeting: str = "Combined Authority Board"
     paper_author: str = "Head of Policy and Performance"
+    # The public dashboard: the district boundaries it maps (a GeoJSON file; relative to the
+    # inputs folder; blank: the six districts bundled with pmo) and the fields it publishes.
+    dashboard_boundaries: str = ""
+    dashboard_public_fields: tuple[str, ...] = DASHBOARD_PUBLIC_FIELDS
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -137,7 +149,8 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
         try:
             data[key] = _typed(data[key], hints[key])
         except TypeError:
-            expected = "a list of names" if key in _NAME_LISTS else _expected(hints[key])
+            names = key in _NAME_LISTS or key == "dashboard_public_fields"
+            expected = "a list of names" if names else _expected(hints[key])
             raise ConfigError(f"{path}: '{key}' must be {expected}, not {_shown(data[key])}") from None
     for key in _NAME_LISTS:
         if key in data:
@@ -145,6 +158,8 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
             if not names or not all(d.strip() for d in names):
                 raise ConfigError(f"{path}: '{key}' must be a list of names")
             data[key] = tuple(d.strip() for d in names)
+    if "dashboard_public_fields" in data:  # may be empty: publish only what the dashboard is built on
+        data["dashboard_public_fields"] = tuple(d.strip() for d in data["dashboard_public_fields"])
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import io
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -16,9 +17,11 @@ from typing import Iterable, Iterator, Sequence
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 #: The quote that makes a spreadsheet program show the rest of the cell as text.
 _TEXT_MARK = "'"
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
-def _umask() -> int:
+def umask() -> int:
+    """The process's umask (read without changing it for good)."""
     mask = os.umask(0)
     os.umask(mask)
     return mask
@@ -38,7 +41,7 @@ def atomic_path(path: Path | str) -> Iterator[Path]:
     tmp = Path(name)
     try:
         yield tmp
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~umask())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -68,10 +71,13 @@ def check_writable(folder: Path | str, what: str) -> Path:
 def csv_safe(value: object) -> str:
     """A cell's text made inert for spreadsheet programs: a leading `'` before a formula start.
 
-    A cell that already starts with `'` gets one more, so `csv_unescaped` gives back exactly
-    what was written.
+    A plain number (`-5`, `+1.5e3`) is left as it is: it is data, not a formula, and open data
+    must stay numeric. A cell that already starts with `'` gets one more, so `csv_unescaped`
+    gives back exactly what was written.
     """
     text = "" if value is None else str(value)
+    if _NUMBER.fullmatch(text):
+        return text
     return _TEXT_MARK + text if text.startswith(FORMULA_STARTS + (_TEXT_MARK,)) else text
 
 

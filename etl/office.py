@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from etl.cycle.closedown import Action
+    from etl.cycle.dashboard import Dashboard
     from etl.cycle.highlight import ProgrammeReport
     from etl.cycle.ingest import IngestResult
     from etl.cycle.register import Register
@@ -273,6 +274,23 @@ class Office:
         else:
             report = programme_report(portfolio, None, programme, period, overall_rag, text)
         return write_highlight(report, highlight_path(self.outputs, report.programme, period)), report
+
+    def dashboard(self, period: Period, as_of: dt.date) -> tuple[Path, "Dashboard"]:
+        """The public Performance Dashboard: `outputs/<period>/dashboard/`, swapped in whole once written.
+
+        The boundary file (`dashboard_boundaries`, relative to the inputs folder; else the
+        bundled districts) and the public fields are checked before any work.
+        """
+        from etl.cycle.boundaries import boundaries_path, load_boundaries
+        from etl.cycle.dashboard import build_dashboard, dashboard_folder, public_fields
+        from etl.publish.site import write_dashboard
+
+        public_fields(self.settings)
+        boundaries = load_boundaries(boundaries_path(self.settings, self.inputs), self.settings)
+        portfolio = self.portfolio
+        with self.store(must_exist=True) as store:
+            built = build_dashboard(portfolio, store, period, as_of, boundaries, self.settings)
+        return write_dashboard(built, dashboard_folder(self.outputs, period)), built
 
     def closedown(self, actions: Path | str, built: dt.date) -> tuple[Path, list["Action"]]:
         """The close-down tracker of an actions sheet, dated `built`."""

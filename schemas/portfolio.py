@@ -42,9 +42,11 @@ HEADERS: dict[str, str] = {
     "Latitude": "latitude",
     "Longitude": "longitude",
     "Most Complex Reason": "most_complex_reason",
+    # Optional (issue 13): "no" keeps a commercially sensitive project off the public dashboard.
+    "Publish": "publish",
 }
 #: Columns a portfolio may leave out (older portfolios predate them).
-OPTIONAL_HEADERS: tuple[str, ...] = ("Most Complex Reason",)
+OPTIONAL_HEADERS: tuple[str, ...] = ("Most Complex Reason", "Publish")
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 
@@ -154,6 +156,7 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
             element(_plausible(values.parse_date, settings.plausible_date), "implausible_date"),
         ),
         most_complex=column(element(parses(values.parse_yes_no), "yes_no")),
+        publish=column(element(parses(values.parse_yes_no), "yes_no")),
         latitude=column(number, element(_in_range(-90, 90), "latitude_range")),
         longitude=column(number, element(_in_range(-180, 180), "longitude_range")),
     )

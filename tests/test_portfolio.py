@@ -176,7 +176,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 
 def test_xlsx_problems_name_real_rows_despite_title_and_blank_rows(tmp_path):
-    records = [{h: r[h] or None for h in HEADERS} for r in example_rows()[:4]]
+    records = [{h: r.get(h) or None for h in HEADERS} for r in example_rows()[:4]]
     records[2]["Stage"] = "Deliverd"
     path = write_portfolio(records, tmp_path / "portfolio.xlsx")
     # An officer adds a title above the table and a blank line between projects.

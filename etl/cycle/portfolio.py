@@ -120,6 +120,7 @@ def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         frequency_override=periods.normalise_frequency,
         agreed_completion_date=values.parse_date,
         most_complex=lambda v: bool(values.parse_yes_no(v)),
+        publish=lambda v: values.parse_yes_no(v) is not False,  # blank: published
         latitude=values.parse_number,
         longitude=values.parse_number,
         project_manager_email=lambda v: (values.clean_text(v) or "").lower() or None,
@@ -133,7 +134,7 @@ def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     columns["report_type"] = [periods.report_type(stage) for stage in columns["stage"]]
     columns["row"] = list(raw.index)
     dtypes = {"delivery_cost": "float64", "latitude": "float64", "longitude": "float64", "row": "int64",
-              "most_complex": bool}
+              "most_complex": bool, "publish": bool}
     frame = pd.DataFrame(
         {key: pd.Series(data, index=raw.index, dtype=dtypes.get(key, object)) for key, data in columns.items()}
     )

@@ -187,6 +187,14 @@ def step_register(ctx: DemoContext) -> None:
         ctx.files.append(path)
 
 
+def step_dashboard(ctx: DemoContext) -> None:
+    """The public Performance Dashboard for the demo month: a static site with a map and a page per project."""
+    index, dashboard = ctx.office.dashboard(DEMO_PERIOD, DEMO_TODAY)
+    ctx.say(f"   {DEMO_PERIOD}: {len(dashboard.projects)} projects, {len(dashboard.positions)} on the map, "
+            f"{len(dashboard.unmapped)} listed but not mapped → {index}")
+    ctx.files.append(index)
+
+
 #: (title, step) in the order the cycle runs.
 STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Each month: prefilled templates, partners' returns, ingest and validation report", step_monthly_cycle),
@@ -195,6 +203,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),
+    ("The public Performance Dashboard", step_dashboard),
 ]
 
 

@@ -18,6 +18,7 @@ from schemas.kpi import FIGURES
 from schemas.kpi import HEADERS as KPI_HEADERS
 from schemas.kpi import SHEET as KPI_SHEET
 from schemas.portfolio import HEADERS as PORTFOLIO_HEADERS
+from schemas.portfolio import OPTIONAL_HEADERS as PORTFOLIO_OPTIONAL
 
 
 _WRITE_KINDS = {
@@ -36,7 +37,9 @@ def write_portfolio(records: list[dict[str, object]], path: Path | str, created:
     Values are written as given (numbers as numbers, dates as dates, text as text), so a
     test or the example builder can also write the mistakes an officer might type.
     """
-    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in PORTFOLIO_HEADERS]
+    # An optional column is written only when some row gives it, as an officer would leave it out.
+    headers = [h for h in PORTFOLIO_HEADERS if h not in PORTFOLIO_OPTIONAL or any(h in r for r in records)]
+    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in headers]
     return write_list_workbook(path, PORTFOLIO_SHEET, columns, records, "Project portfolio", created)
 
 
