@@ -122,6 +122,12 @@ def test_distribution_list_carries_no_live_formula_and_send_reads_the_real_name(
     assert "=cmd|' /C calc'!A0" in sent.output and "'=cmd" not in sent.output
 
 
+def test_plain_numbers_stay_numbers_but_sums_do_not():
+    """Open data must stay numeric: `-5` and `1.5e3` are data; `-2+3` would be worked out."""
+    assert [csv_safe(v) for v in ("-5", "+1.5e3", ".5", -5.0)] == ["-5", "+1.5e3", ".5", "-5.0"]
+    assert [csv_safe(v) for v in ("-2+3", "+A1", "-", "1+1")] == ["'-2+3", "'+A1", "'-", "1+1"]
+
+
 def test_write_csv_is_the_one_writer(tmp_path):
     path = write_csv(tmp_path / "x.csv", ["A", "=B"], [["=1+1", "ok"]])
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
