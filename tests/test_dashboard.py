@@ -261,7 +261,7 @@ def test_pages_written_in_two_processes_are_those_written_in_one(tmp_path, monke
         forks.append(os.getpid())
         return real_fork()
 
-    monkeypatch.setattr(site, "FORK_FROM", 2)  # the case's nine pages: six written by a forked process
+    monkeypatch.setattr(site, "FORK_FROM", 2)  # the case's nine pages: the open data and two pages written by a forked process
     monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(site.os, "fork", fork)
     result, folder = run(tmp_path)
@@ -281,7 +281,7 @@ def test_a_page_the_forked_process_cannot_write_leaves_the_last_site_as_it_was(t
     first_page = sorted(name for name in before if name.startswith("projects/"))[0].split("/")[1]
     real_write = site.write_page
 
-    def disk_full_on_first_page(path, text):  # the first page is in the forked process's half
+    def disk_full_on_first_page(path, text):  # the first page is among those the forked process writes
         if path.name == first_page:
             raise OSError(errno.ENOSPC, f"No space left on device (process {os.getpid()})", str(path))
         real_write(path, text)
