@@ -7,7 +7,8 @@ Pages are Jinja2 templates with autoescape on, so text from a return or the port
 always shown as text. The map is SVG drawn here from the boundary file. Nothing is loaded
 from another server and the pages' Content-Security-Policy forbids it. The site is written
 into a folder beside the target and swapped in whole, so a failed build leaves the last
-one as it was.
+one as it was. Where the machine can fork and has two cores, a forked process writes the
+open data and a third of the project pages meanwhile (`in_two_processes`).
 """
 
 from __future__ import annotations
