@@ -36,8 +36,27 @@ def period_option(required: bool = True):
     )
 
 
+class StoreLocation(click.ParamType):
+    """`--db`: a path (an SQLite file) or a postgresql:// URL; a URL is never echoed with its password."""
+
+    name = "PATH|URL"
+
+    def convert(self, value, param, ctx):
+        from etl.store.backend import is_url
+
+        if isinstance(value, Path) or not is_url(str(value)):
+            return Path(value)
+        return str(value)
+
+
+def _remember_officer(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value:
+        ctx.meta["pmo_officer"] = value
+    return value
+
+
 def common_options(func):
-    """--db, --inputs and --outputs, shared by every command."""
+    """--db, --as, --inputs and --outputs, shared by every command."""
     func = click.option(
         "--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
         show_default=True, help="Where workbooks and lists are written (in a folder per period).",
@@ -47,10 +66,38 @@ def common_options(func):
         show_default=True, help="Folder with portfolio.xlsx, kpis.xlsx and pmo.toml.",
     )(func)
     func = click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="PMO_DB", default=Path("pmo.db"),
-        show_default=True, help="The history store (SQLite). Also set by PMO_DB.",
+        "--as", "officer", envvar="PMO_OFFICER", default=None, metavar="NAME", expose_value=False,
+        callback=_remember_officer,
+        help="The officer this run is recorded for (`pmo log`). Also set by PMO_OFFICER. [default: your login]",
+    )(func)
+    func = click.option(
+        "--db", type=StoreLocation(), envvar="PMO_DB", default="pmo.db", show_default=True,
+        help="The history store: an SQLite file, or a shared PostgreSQL server as postgresql://USER@HOST/DATABASE "
+             "(password from PGPASSWORD or ~/.pgpass). Also set by PMO_DB.",
     )(func)
     return func
+
+
+def records_run(command: str):
+    """Record the command's run (officer, options, times, counts) in every store it changes.
+
+    A dry run changes nothing and records nothing.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            from etl.store.runs import recording
+
+            ctx = click.get_current_context()
+            if ctx.params.get("dry_run"):
+                return func(*args, **kwargs)
+            with recording(command, ctx.meta.get("pmo_officer"), ctx.params.get("period"), ctx.params):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 portfolio_option = click.option(
@@ -75,15 +122,40 @@ def reports_errors(func):
         try:
             return func(*args, **kwargs)
         except PmoError as exc:
-            click.secho(f"Error: {exc.message}", fg="red", err=True)
-            for problem in exc.problems:
-                click.echo(f"  - {problem}", err=True)
-            sys.exit(exc.exit_code)
+            _report_error(exc)
+        except Exception as exc:
+            from etl.store.backend import store_failure
+
+            failure = store_failure(exc)  # a database error or a full disk: one line, no traceback
+            if failure is None:
+                raise
+            _report_error(failure)
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def _report_error(exc: PmoError) -> None:
+    click.secho(f"Error: {exc.message}", fg="red", err=True)
+    for problem in exc.problems:
+        click.echo(f"  - {problem}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _note(**counts: int) -> None:
+    """The run's outcome counts, for `pmo log`."""
+    from etl.store.runs import note
+
+    note(**counts)
+
+
+def _where(db) -> str:
+    """The store as it may be shown: a URL without its password."""
+    from etl.store.backend import describe
+
+    return describe(db)
 
 
 def _settings(inputs: Path):
@@ -160,8 +232,10 @@ def highlight(programme, period, overview, overall, db, inputs, outputs, portfol
     portfolio = _portfolio_path(inputs, portfolio)
     if overview is not None and not overview.exists():
         raise ConfigError(f"{overview}: overview file not found")
-    if not db.exists():
-        click.secho(f"Warning: no history store at {db}: every workstream is shown as Missing", fg="yellow", err=True)
+    from etl.store.backend import store_exists
+
+    if not store_exists(db):
+        click.secho(f"Warning: no history store at {_where(db)}: every workstream is shown as Missing", fg="yellow", err=True)
     path, report = build_highlight(portfolio, db, programme, period, outputs, overview, overall, _settings(inputs))
     received = len(report.workstreams) - len(report.missing)
     click.echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
@@ -202,6 +276,7 @@ def closedown(file, outputs, built) -> None:
               help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
 @portfolio_option
 @reports_errors
+@records_run("scorecard")
 def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
     committee reports and the Most Complex projects; record the KPI values in the store."""
@@ -214,9 +289,10 @@ def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     run = build_scorecard(kpis, period, db, portfolio, outputs, _settings(inputs))
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    _note(kpis=len(run.scored), red=len(run.red))
     received = sum(1 for p in run.projects if p.return_period)
     click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
-    click.echo(f"KPI values recorded in {db}; report: {run.path}")
+    click.echo(f"KPI values recorded in {_where(db)}; report: {run.path}")
 
 
 _MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
@@ -260,21 +336,26 @@ def _mail(make_plan, db: Path, settings, mail: dict) -> None:
     """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
     summary; exit 1 if any failed."""
     from etl.mail.distribute import choose_transport, deliver, describe, pending
+    from etl.store.backend import store_exists
     from etl.store.db import Store
 
     dry_run, eml, resend = mail["dry_run"], mail["eml"], mail["resend"]
     security = "ssl" if mail["ssl"] else "starttls" if mail["starttls"] else None
     transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
     # A dry run must not even create the store; one that does not exist yet has sent nothing.
-    with Store(db if db.exists() or not dry_run else ":memory:") as store:
+    with Store(db if not dry_run or store_exists(db) else ":memory:") as store:
         plan = make_plan(store)
         for note in plan.notes:
             click.secho(f"Note: {note}", fg="yellow", err=True)
         to_go, skipped = pending(plan, store, resend)
         for outcome in skipped:
             click.echo(describe(outcome))
-        outcomes = deliver(to_go, transport, store, settings, on_outcome=lambda o: click.echo(describe(o)))
+        outcomes = deliver(to_go, transport, store, settings, on_outcome=lambda o: click.echo(describe(o)),
+                           resend=resend)
     counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("sent", "draft", "failed")}
+    if not dry_run:  # sent, or being sent, by another officer's run at the same time
+        skipped = skipped + [o for o in outcomes if o.status is None]
+    _note(**counts, skipped=len(skipped))
     done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
         f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
     click.echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
@@ -295,6 +376,7 @@ def _mail(make_plan, db: Path, settings, mail: dict) -> None:
 @common_options
 @mail_options
 @reports_errors
+@records_run("send")
 def send(period, db, inputs, outputs, mail) -> None:
     """Email each template on the period's distribution list to its project manager,
     copying the internal representative (after `pmo templates`)."""
@@ -324,6 +406,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
 @portfolio_option
 @mail_options
 @reports_errors
+@records_run("chase")
 def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
     """Remind every project whose return is missing after its due date, copying the internal
     representative and, once long overdue, the escalation address (settings)."""
@@ -340,6 +423,7 @@ def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
 @portfolio_option
 @mail_options
 @reports_errors
+@records_run("feedback")
 def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
     with their file attached back."""
@@ -357,6 +441,7 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 @click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
               help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. [default: today]")
 @reports_errors
+@records_run("register")
 def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
@@ -369,6 +454,7 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
         f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
         f"{status['Missing']} missing; {len(built.escalations)} escalated; {len(built.changes)} changes."
     )
+    _note(projects=len(built.rows), received=status["Received"] + status["Received late"], missing=status["Missing"])
     click.echo(f"Written: {path}")
 
 
@@ -378,6 +464,7 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @common_options
 @portfolio_option
 @reports_errors
+@records_run("ingest")
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     """Read every return in FOLDER (and below), validate them, store the accepted ones and
     write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
@@ -393,6 +480,8 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     total = len(offered_paths(folder))
     with Store(db) as store, click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
         result = ingest_folder(folder, period, store, projects, settings, outputs, on_file=lambda path: bar.update(1))
+    _note(accepted=len(result.accepted) + len(result.superseded), rejected=len(result.rejected),
+          duplicates=len(result.duplicates), skipped=len(result.skipped))
     click.echo(result.summary())
     click.echo(f"Validation report: {result.report_path}")
     for outcome in result.rejected:

@@ -253,12 +253,13 @@ def build_highlight(
 ) -> tuple[Path, ProgrammeReport]:
     """Load the portfolio, gather the report from the store and write the workbook."""
     from etl.cycle.portfolio import load_portfolio
+    from etl.store.backend import store_exists
     from etl.store.db import Store
 
     portfolio = load_portfolio(portfolio_path, settings)
     overall_rag = parse_overall(overall)  # fail on a bad --overall before any work
     overview = read_overview(overview_path) if overview_path else None
-    if store_path and Path(store_path).exists():
+    if store_exists(store_path):
         with Store(store_path) as store:
             report = programme_report(portfolio, store, programme, period, overall_rag, overview)
     else:  # no store yet: no returns, every workstream Missing (never create one here)

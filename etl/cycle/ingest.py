@@ -436,13 +436,10 @@ def ingest_folder(
         _describe(outcome, offered)
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:
-            outcome.outcome = OUTCOME_DUPLICATE
             if earlier is not None:
-                outcome.project_id = earlier["project_id"]
-                outcome.problems = [Problem(
-                    f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
-                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, severity="warning")]
+                _already_ingested(outcome, earlier)
             else:
+                outcome.outcome = OUTCOME_DUPLICATE
                 copies.append((outcome, first_of[offered.sha256]))
             result._add(outcome)
             done(path)
@@ -516,8 +513,20 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
             "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
+    if stored.already is not None:  # another officer's run stored these bytes meanwhile
+        _already_ingested(outcome, stored.already)
+        return
     outcome.return_id = stored.return_id
     outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
+
+
+def _already_ingested(outcome: FileOutcome, earlier: Any) -> None:
+    """These exact bytes are already a stored return: the file is reported as a duplicate."""
+    outcome.outcome = OUTCOME_DUPLICATE
+    outcome.project_id = earlier["project_id"]
+    outcome.problems = [Problem(
+        f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
+        f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=outcome.name, severity="warning")]
 
 
 def _uk_day(iso: str) -> str:

@@ -25,6 +25,8 @@ from etl.config import Settings
 from etl.rules.periods import Period
 from etl.rules.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
 from etl.cycle.status import period_status
+from etl.store.backend import describe, store_exists
+from etl.store.runs import officer_name
 from etl.store.db import Store, stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
@@ -54,6 +56,7 @@ class Register:
     latest_received: dt.datetime | None = None
     previous_register: bool = False
     settings: Settings = field(default_factory=Settings)
+    built_by: str | None = None  # the officer whose run built it
 
     @property
     def escalations(self) -> list[dict[str, Any]]:
@@ -225,6 +228,7 @@ def build_register(
         period=period,
         as_of=as_of,
         built_at=dt.datetime.now().replace(microsecond=0),
+        built_by=store.officer or officer_name(),
         rows=rows,
         changes=changes,
         trend=rag_trend(portfolio, history, period),
@@ -317,11 +321,11 @@ def make_register(
     from etl.workbooks.register import write_register
 
     settings = settings or Settings()
-    portfolio_path, db_path = Path(portfolio_path), Path(db_path)
+    portfolio_path = Path(portfolio_path)
     if not portfolio_path.exists():
         raise ConfigError(f"{portfolio_path}: portfolio not found (put it there, or pass --portfolio)")
-    if not db_path.exists():
-        raise ConfigError(f"{db_path}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
+    if not store_exists(db_path):
+        raise ConfigError(f"{describe(db_path)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
     portfolio = load_portfolio(portfolio_path, settings)
     with Store(db_path) as store:
         register = build_register(portfolio, store, period, as_of, settings)
