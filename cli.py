@@ -492,5 +492,89 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     sys.exit(result.exit_code)
 
 
+@main.command("log")
+@click.option("--period", "period_filter", callback=_period, default=None, metavar="YYYY-MM",
+              help="Only runs for this period.")
+@click.option("--officer", default=None, metavar="NAME", help="Only this officer's runs.")
+@click.option("--command", "command_filter", default=None, metavar="COMMAND", help="Only runs of this command, e.g. ingest.")
+@common_options
+@reports_errors
+def log(period_filter, officer, command_filter, db, inputs, outputs) -> None:
+    """List who ran what on the store: officer, command, period, start and end, outcome and counts."""
+    from etl.store.backend import store_exists
+    from etl.store.db import Store
+    from etl.store.runs import log_line
+
+    if not store_exists(db):
+        raise ConfigError(f"{_where(db)}: no history store here (pass --db or set PMO_DB)")
+    with Store(db, record_run=False) as store:
+        found = store.runs(str(period_filter) if period_filter else None, officer, command_filter)
+    for run in found:
+        click.echo(log_line(run))
+    click.echo(f"{len(found)} run(s)")
+
+
+@main.group()
+def archive() -> None:
+    """The archived returns: every accepted file, kept by its SHA-256."""
+
+
+@archive.command("get")
+@click.argument("sha256")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the file. [default: its original name, here]")
+@common_options
+@reports_errors
+def archive_get(sha256, output, db, inputs, outputs) -> None:
+    """Write the archived return with this SHA-256 (as shown in the validation report) to a file."""
+    from etl.files import atomic_path
+    from etl.store.backend import store_exists
+    from etl.store.db import Store
+
+    if not store_exists(db):
+        raise ConfigError(f"{_where(db)}: no history store here (pass --db or set PMO_DB)")
+    with Store(db, record_run=False) as store:
+        found = store.archived(sha256)
+    if found is None:
+        raise ConfigError(f"{sha256}: no archived return with this SHA-256 in {_where(db)}")
+    name, content = found
+    target = output or Path(name)
+    with atomic_path(target) as tmp:
+        Path(tmp).write_bytes(content)
+    click.echo(f"Wrote {target} ({name}, {len(content):,} bytes)")
+
+
+@main.group("db")
+def db_group() -> None:
+    """The store itself: copy it between SQLite and PostgreSQL."""
+
+
+@db_group.command("copy")
+@click.argument("source", type=StoreLocation())
+@click.argument("target", type=StoreLocation())
+@click.option("--merge", is_flag=True, help="Add SOURCE's history to a TARGET that already holds some.")
+@click.option("--as", "officer", envvar="PMO_OFFICER", default=None, metavar="NAME", expose_value=False,
+              callback=_remember_officer, help="The officer this copy is recorded for. Also set by PMO_OFFICER.")
+@reports_errors
+def db_copy(source, target, merge) -> None:
+    """Copy a whole store (SQLite file or postgresql:// URL) into another, and check both sides."""
+    from etl.store.backend import store_exists
+    from etl.store.copy import copy_store
+    from etl.store.db import Store
+    from etl.store.runs import recording
+
+    if not store_exists(source):
+        raise ConfigError(f"{_where(source)}: no history store here to copy")
+    ctx = click.get_current_context()
+    report = copy_store(source, target, merge, progress=lambda m: click.echo(f"  {m}", err=True))
+    with recording("db copy", ctx.meta.get("pmo_officer"), None, {"source": source, "target": target, "merge": merge}) as run:
+        run.note(**{t: n for t, (_, n) in report.rows.items()}, archived=report.archived)
+        Store(target).close()  # the copy's own line in the target's log
+    for table, (source_rows, target_rows) in report.rows.items():
+        click.echo(f"{table:<18} {source_rows:>8} in the source, {target_rows:>8} in the target")
+    click.echo(f"Archived returns checked by hash: {report.archived}")
+    click.secho(f"{'Merged' if report.merged else 'Copied'} {report.source} into {report.target}", fg="green")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -126,3 +126,12 @@ def started_at_text(value: str | None) -> str:
     if not value:
         return ""
     return dt.datetime.fromisoformat(value).strftime("%d/%m/%Y %H:%M:%S")
+
+
+def log_line(run: dict[str, Any]) -> str:
+    """One run as `pmo log` shows it."""
+    ended = started_at_text(run["ended_at"]) if run["ended_at"] else "did not finish"
+    counts = ", ".join(f"{n} {k}" for k, n in run["counts"].items())
+    period = f" {run['period']}" if run["period"] else ""
+    return (f"#{run['id']:<5} {started_at_text(run['started_at'])} → {ended}  {run['officer']:<12} "
+            f"{run['command']}{period}: {run['outcome'] or ''}{' (' + counts + ')' if counts else ''}")
