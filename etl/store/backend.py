@@ -291,7 +291,9 @@ class PostgresBackend:
         self.db.execute("ROLLBACK")
 
     def schema_version(self) -> int:
-        if self.db.execute("SELECT to_regclass('pmo_schema')").fetchone()[0] is None:
+        # A catalog query, not to_regclass: it sees a table another run has just created.
+        if not self.db.execute("SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema()"
+                               " AND tablename = 'pmo_schema')").fetchone()[0]:
             return 0
         row = self.db.execute("SELECT version FROM pmo_schema").fetchone()
         return int(row[0]) if row else 0
