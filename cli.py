@@ -126,7 +126,8 @@ def reports_errors(func):
         except Exception as exc:
             from etl.store.backend import store_failure
 
-            failure = store_failure(exc)  # a database error or a full disk: one line, no traceback
+            # A database error or a full disk: one line, no traceback.
+            failure = store_failure(exc, click.get_current_context().params.get("db"))
             if failure is None:
                 raise
             _report_error(failure)

@@ -51,8 +51,8 @@ class PgCluster:
         self._run(str(BIN / "initdb"), "-D", str(self.data), "-U", "pmo", "--auth=trust", "--no-locale",
                   "-E", "UTF8", "--no-sync")
         hba = self.data / "pg_hba.conf"
-        # The officer's role must give its password; the test superuser needs none.
-        rules = "local all officer scram-sha-256\nlocal all pmo trust\n"
+        # The officer's role must give its password; the others (the superuser) need none.
+        rules = "local all officer scram-sha-256\nlocal all all trust\n"
         if self._as:
             self._run("sh", "-c", f"printf '%s' '{rules}' > {hba}")
         else:

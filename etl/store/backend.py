@@ -77,8 +77,10 @@ def store_failure(exc: BaseException, location: Path | str | None = None) -> Sto
         return exc
     module = type(exc).__module__ or ""
     where = f"{describe(location)}: " if location is not None else ""
-    if isinstance(exc, OSError) and getattr(exc, "errno", None) in (28, 30, 13):  # ENOSPC, EROFS, EACCES
-        return StoreError(f"{where}{exc.strerror}" + (f" ({exc.filename})" if exc.filename else ""))
+    if isinstance(exc, OSError) and getattr(exc, "errno", None) in (28, 27, 122, 30, 13):
+        # ENOSPC, EFBIG, EDQUOT (full); EROFS, EACCES (may not write)
+        return StoreError(f"{where}{exc.strerror}" + (f" ({exc.filename})" if exc.filename else "")
+                          + "; nothing half-written: free some space (or get write access) and run it again")
     if not (module.startswith("sqlite3") or module.startswith("psycopg")):
         return None
     text = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
@@ -87,7 +89,8 @@ def store_failure(exc: BaseException, location: Path | str | None = None) -> Sto
         if "readonly" in lowered or "read-only" in lowered:
             text = "the store is read-only here (ask for write access, or work on a copy)"
         elif "disk is full" in lowered or "disk i/o" in lowered:
-            text = "the disk holding the store is full (or failing); nothing was written"
+            text = ("the disk holding the store is full (or failing): the change in hand was rolled back, "
+                    "what was stored before it is kept; free some space and run the same command again")
         elif "not a database" in lowered:
             text = "this file is not a pmo store (SQLite could not read it)"
         elif "unable to open" in lowered:
@@ -102,7 +105,7 @@ def store_failure(exc: BaseException, location: Path | str | None = None) -> Sto
         elif "read-only" in lowered or "permission denied" in lowered:
             text = f"this login may not write to the store ({text})"
         elif "no space" in lowered or "disk full" in lowered:
-            text = "the server's disk is full; nothing was written"
+            text = "the server's disk is full: the change in hand was rolled back; ask its administrator"
     if location is not None:
         secret = _password_of(str(location)) if is_url(location) else None
         if secret:
