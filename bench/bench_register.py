@@ -2,6 +2,7 @@
 and under 500 MB peak memory on a 2-core machine).
 
     .venv/bin/python bench/bench_register.py [--projects 10000] [--rounds 3]
+                                             [--db sqlite|postgresql|postgresql://USER@HOST/DB]
 
 Set-up (not timed): a portfolio workbook of N projects made from the bundled examples by
 `bench_templates.build_portfolio` (IDs made unique; the Delivery, Concept and Business Case
@@ -14,6 +15,8 @@ down (so about a fifth of projects show a change and a quarter are escalated); a
 project in twelve due this month has no return, and one in forty has a rejected file.
 Timed: what `pmo register` does (load and validate the portfolio, build the register from
 the store, write the workbook). Prints each round, the median, CPU time and peak RSS.
+`--db postgresql` builds the same store on a throwaway PostgreSQL server (see
+`measure.fresh_stores`); target (issue 14): within 1.5 times the SQLite figure.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from etl.cycle.register import make_register  # noqa: E402
 from etl.store.db import Store  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_templates import build_portfolio  # noqa: E402
-from measure import machine, peak_rss_mb  # noqa: E402
+from measure import fresh_stores, machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 9)
 AS_OF = dt.date(2024, 10, 25)
@@ -48,7 +51,7 @@ UPDATE = ("Works progressing to programme; utility diversions complete on the no
           "Two risks escalated to the board; forecast unchanged. ") * 3
 
 
-def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
+def build_store(portfolio_path: Path, db: Path | str, seed: int = 1) -> int:
     """A year of returns for every project that reports, straight into the store; the count."""
     rng = random.Random(seed)
     portfolio = load_portfolio(portfolio_path)
@@ -99,13 +102,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql (a throwaway server) or a postgresql:// URL")
     args = parser.parse_args()
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_stores(args.db) as fresh:
         tmp_path = Path(tmp)
         start = time.perf_counter()
         portfolio = build_portfolio(args.projects, tmp_path / "portfolio.xlsx")
-        db = tmp_path / "pmo.db"
+        db = fresh(tmp_path)
         count = build_store(portfolio, db)
         setup = time.perf_counter() - start
         timings, cpu = [], []
@@ -119,6 +123,7 @@ def main() -> None:
     peak_mb = peak_rss_mb()
     median = statistics.median(timings)
     print(machine())
+    print(f"store: {args.db.split('@')[-1]}")
     print(f"set-up (not timed): {args.projects} projects, {count} returns over 12 months in {setup:.1f} s")
     print(f"register {PERIOD}: {len(register.rows)} rows; {status['Received'] + status['Received late']} received, "
           f"{status['Missing']} missing, {len(register.escalations)} escalated, {len(register.changes)} changes; "
