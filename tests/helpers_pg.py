@@ -18,7 +18,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-BIN = Path(os.environ.get("PMO_PG_BIN", "/usr/lib/postgresql/15/bin"))
+def _server_programs() -> Path:
+    """Debian's PostgreSQL server programs (the newest installed), or PMO_PG_BIN."""
+    if os.environ.get("PMO_PG_BIN"):
+        return Path(os.environ["PMO_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name)
+                   if p.parent.parent.name.isdigit() else 0)
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+BIN = _server_programs()
 OFFICER_PASSWORD = "correct-horse-battery-staple"
 
 
