@@ -62,12 +62,14 @@ def start_together(tmp_path: Path, *commands: list[str], env: dict | None = None
     return results
 
 
-def _returns_folder(tmp_path: Path) -> Path:
+def _returns_folder(tmp_path: Path, rejected: bool = False) -> Path:
     folder = tmp_path / "returns"
     folder.mkdir()
     portfolio = load_portfolio(EXAMPLE_PORTFOLIO_XLSX)
     for project in PROJECTS:
         good_return(folder, portfolio, project)
+    if rejected:
+        (folder / "blank.xlsx").write_bytes(b"")  # a file each run rejects
     return folder
 
 
@@ -77,29 +79,32 @@ def _ingest_args(folder: Path, store_url, outputs: Path, officer: str) -> list[s
 
 
 def test_two_ingests_at_once_store_each_return_once_and_both_report_fully(tmp_path, store_url):
-    folder = _returns_folder(tmp_path)
+    folder = _returns_folder(tmp_path, rejected=True)
 
     runs = start_together(tmp_path, _ingest_args(folder, store_url, tmp_path / "out-a", "alice"),
                           _ingest_args(folder, store_url, tmp_path / "out-b", "bob"), env={SLOW_ENV: "0.05"})
 
     for run in runs:
-        assert run.returncode == 0, run.stderr
+        assert run.returncode == 1, run.stderr  # the blank file is rejected: exit 1, as alone
         assert "Traceback" not in run.stderr and "Error" not in run.stderr
+        assert "Rejected: blank.xlsx" in run.stdout
     counts = [tuple(map(int, re.search(r"Accepted (\d+), .* duplicates skipped (\d+)", r.stdout).groups())) for r in runs]
     assert sum(accepted for accepted, _ in counts) == len(PROJECTS)  # between them, each stored once
     for accepted, duplicates in counts:
         assert accepted + duplicates == len(PROJECTS)  # and each run accounts for every file
     for out in ("out-a", "out-b"):
         files = load_workbook(tmp_path / out / str(PERIOD) / "validation_report.xlsx")["Files"]
-        outcomes = sorted(r[2] for r in files.iter_rows(min_row=2, values_only=True) if r[0])
-        assert len(outcomes) == len(PROJECTS) and set(outcomes) <= {"Accepted", "Duplicate (skipped)"}
+        outcomes = {r[0]: r[2] for r in files.iter_rows(min_row=2, values_only=True) if r[0]}
+        assert outcomes.pop("blank.xlsx") == "Rejected"
+        assert len(outcomes) == len(PROJECTS) and set(outcomes.values()) <= {"Accepted", "Duplicate (skipped)"}
     with Store(store_url, record_run=False) as store:
         assert sorted(r["project_id"] for r in store.current_returns(PERIOD)) == PROJECTS
         accepted = [f for f in store.files(PERIOD) if f["outcome"] == "accepted"]
         assert len(accepted) == len(PROJECTS) == len({f["sha256"] for f in accepted})
+        assert [f["name"] for f in store.files(PERIOD) if f["outcome"] == "rejected"] == ["blank.xlsx"]  # once
         runs_logged = {r["officer"]: r for r in store.runs(command="ingest")}
         assert set(runs_logged) == {"alice", "bob"}
-        assert all(r["outcome"] == "ok" and r["ended_at"] for r in runs_logged.values())
+        assert all(r["outcome"] == "problems" and r["ended_at"] for r in runs_logged.values())
         by_run = {f["run_id"] for f in accepted}
         assert by_run <= {r["id"] for r in runs_logged.values()}
         assert sum(r["counts"]["accepted"] for r in runs_logged.values()) == len(PROJECTS)
@@ -225,3 +230,16 @@ def test_pmo_log_lists_runs_with_officer_and_filters(tmp_path, store_url, office
     with Store(store_url, record_run=False) as store:
         [run] = store.runs()
         assert run["options"]["folder"] == str(folder) and run["options"]["db"] == str(store_url)
+
+
+def test_scorecard_and_highlight_run_on_either_backend(tmp_path, store_url):
+    common = ["--period", "2023-09", "--db", str(store_url), "--inputs", str(ROOT / "inputs"),
+              "--outputs", str(tmp_path / "out"), "--as", "gina"]
+    for command in (["scorecard"], ["highlight", "--programme", "Improvement Plan Phase 2"]):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), *command, *common], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "2023-09" / "corporate_performance_report_2023-09.xlsx").exists()
+    with Store(store_url, record_run=False) as store:
+        [run] = store.runs()  # the highlight report only reads the store
+        assert (run["command"], run["officer"], run["outcome"]) == ("scorecard", "gina", "ok")
+        assert run["counts"]["kpis"] > 0

@@ -359,10 +359,8 @@ def _log_once(store: Store, offered: OfferedFile, outcome: str, problems: list[P
               project_id: str | None) -> None:
     """Log a rejected or skipped file, unless these bytes were logged with the same outcome and problems."""
     as_dicts = problem_dicts(problems)
-    for earlier in store.offers_of(offered.sha256):
-        if earlier["outcome"] == outcome and _same_problems(earlier["problems"], as_dicts):
-            return
-    store.record_offer(offered, outcome, as_dicts, project_id)
+    store.record_offer(offered, outcome, as_dicts, project_id,
+                       unless=lambda earlier: earlier["outcome"] == outcome and _same_problems(earlier["problems"], as_dicts))
 
 
 def _same_problems(stored: str, new: list[dict[str, Any]]) -> bool:

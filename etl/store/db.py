@@ -17,7 +17,7 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from etl.contracts.fields import FIELDS
 from etl.files import atomic_path
@@ -438,8 +438,14 @@ class Store:
     def record_offer(
         self, offered: OfferedFile, outcome: str, problems: list[dict] | None = None,
         project_id: str | None = None, return_id: int | None = None,
-    ) -> int:
+        unless: Callable[[Any], bool] | None = None,
+    ) -> int | None:
+        """Log an offered file in one transaction; its row id. With `unless`, nothing is logged
+        (None) when an earlier offer of these bytes satisfies it, checked under the writer
+        lock so two runs logging the same file at once log it once."""
         with self.transaction():
+            if unless is not None and any(unless(row) for row in self.offers_of(offered.sha256)):
+                return None
             return self._insert_offer(offered, outcome, problems or [], project_id, return_id)
 
     def _insert_offer(
