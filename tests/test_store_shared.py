@@ -243,3 +243,19 @@ def test_scorecard_and_highlight_run_on_either_backend(tmp_path, store_url):
         [run] = store.runs()  # the highlight report only reads the store
         assert (run["command"], run["officer"], run["outcome"]) == ("scorecard", "gina", "ok")
         assert run["counts"]["kpis"] > 0
+
+
+def test_a_message_claim_is_held_while_sending_and_a_stale_one_is_taken_over(store_url):
+    with Store(store_url, record_run=False) as alice, Store(store_url, record_run=False) as bob:
+        assert alice.claim_message("send|2023-09|CPCA-001")
+        assert not bob.claim_message("send|2023-09|CPCA-001")  # alice is sending it
+        alice.record_message("send", "2023-09", "CPCA-001", "pm@example.org", "", "Subject", None, None, "sent",
+                             claim_key="send|2023-09|CPCA-001")
+        assert bob.claim_message("send|2023-09|CPCA-001")  # released; the message log now says it went
+        bob.release_claim("send|2023-09|CPCA-001")
+        # A run killed mid-send leaves its claim; once stale, another run may take it over.
+        assert alice.claim_message("send|2023-09|CPCA-002")
+        with alice.transaction() as db:
+            db.execute("UPDATE message_claims SET claimed_at = '2023-10-01T09:00:00+00:00'")
+        assert bob.claim_message("send|2023-09|CPCA-002")
+        assert not alice.claim_message("send|2023-09|CPCA-002")

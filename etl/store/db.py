@@ -1,11 +1,15 @@
-"""The history store: every file offered, every accepted return, KPI values, messages sent.
+"""The history store: every file offered, every accepted return, KPI values, messages sent,
+and who did what (`runs`).
 
-SQLite from the standard library (`--db`, env `PMO_DB`, default `./pmo.db`). The schema is
-versioned (`PRAGMA user_version`) and created or upgraded on first use. Each file's outcome
-is written in one transaction, so a run killed at any moment leaves the store consistent
-and a re-run completes it. Accepted returns keep their raw file in `archive/<sha256>/`
-beside the database. A resubmission for the same project and period supersedes the earlier
-return (the one received later wins) and both stay on record.
+An SQLite file (`--db`, env `PMO_DB`, default `./pmo.db`) or a PostgreSQL server (a
+`postgresql://` URL; see `etl.store.backend`), with the same schema and the same SQL. The
+schema is versioned (`PRAGMA user_version`; a `pmo_schema` table on PostgreSQL) and created
+or upgraded on first use. Each file's outcome is written in one transaction, so a run
+killed at any moment leaves the store consistent and a re-run completes it. Writers take
+the store's one writer lock, so officers' runs at the same time follow one another.
+Accepted returns keep their raw file in `archive/<sha256>/` beside an SQLite store, in the
+`archive` table of a server store. A resubmission for the same project and period
+supersedes the earlier return (the one received later wins) and both stay on record.
 """
 
 from __future__ import annotations
