@@ -608,18 +608,18 @@ class Store:
         """Every current return up to and including a period, light columns only, ordered by
         project then period: `id`, `project_id`, `period`, `received_at`, `rag_this_period`,
         `forecast_completion_date` (one query, for registers of thousands of projects)."""
-        return self.db.execute(
+        return self.backend.named_rows(
             "SELECT id, project_id, period, received_at, rag_this_period, forecast_completion_date"
             " FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY project_id, period",
             (str(up_to),),
-        ).fetchall()
+        )
 
     def returns_by_id(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Return id → the whole return row, with its first next-period milestone
         (`first_next_milestone`, `first_next_milestone_date`) and its first risk rated
         highest (`first_risk`, `first_risk_mitigation`)."""
         out: dict[int, dict[str, Any]] = {}
-        for chunk in _chunks(ids, 900):  # SQLite's limit on bound parameters
+        for chunk in _chunks(ids, self.backend.max_parameters):
             marks = ", ".join("?" * len(chunk))
             for row in self.db.execute(f"SELECT * FROM returns WHERE id IN ({marks})", chunk):
                 out[row["id"]] = dict(row)
