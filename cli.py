@@ -106,12 +106,11 @@ portfolio_option = click.option(
 )
 
 
-def _portfolio_path(inputs: Path, portfolio: Path | None) -> Path:
-    """The portfolio to use (the option, else <inputs>/portfolio.xlsx); a usage error if it is not there."""
-    portfolio = portfolio or inputs / "portfolio.xlsx"
-    if not portfolio.exists():
-        raise ConfigError(f"{portfolio}: portfolio not found (put it there, or pass --portfolio)")
-    return portfolio
+def _office(db: Path, inputs: Path, outputs: Path, portfolio: Path | None = None):
+    """The office the command works for: its folders, store, portfolio and settings."""
+    from etl.office import Office
+
+    return Office(inputs=inputs, outputs=outputs, db=db, portfolio_path=portfolio)
 
 
 def reports_errors(func):
@@ -159,12 +158,6 @@ def _where(db) -> str:
     return describe(db)
 
 
-def _settings(inputs: Path):
-    from etl.config import load_settings
-
-    return load_settings(inputs)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="pmo")
 def main() -> None:
@@ -185,12 +178,11 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
     and the distribution list to mail them with."""
     from etl.cycle.templates import prepare_templates, templates_folder
 
-    portfolio = _portfolio_path(inputs, portfolio)
-    run = prepare_templates(portfolio, period, _settings(inputs))
-    due = run.due
+    office = _office(db, inputs, outputs, portfolio)
+    due = prepare_templates(office.portfolio, period, office.settings).due
     with click.progressbar(length=len(due), label=f"Templates for {period}", file=sys.stderr) as bar:
-        written, distribution = run.write(outputs, db, on_written=lambda info: bar.update(1))
-    counts = run.counts()
+        done = office.templates(period, on_written=lambda info: bar.update(1))
+    written, distribution, counts = done.written, done.distribution, done.counts()
     click.echo(
         f"{len(written)} templates for {period.label} ({counts['full']} full, {counts['simplified']} simplified) "
         f"in {templates_folder(outputs, period)}"
@@ -228,16 +220,10 @@ def demo(db, inputs, outputs) -> None:
 @reports_errors
 def highlight(programme, period, overview, overall, db, inputs, outputs, portfolio) -> None:
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
-    from etl.cycle.highlight import build_highlight
-
-    portfolio = _portfolio_path(inputs, portfolio)
-    if overview is not None and not overview.exists():
-        raise ConfigError(f"{overview}: overview file not found")
-    from etl.store.backend import store_exists
-
-    if not store_exists(db):
+    office = _office(db, inputs, outputs, portfolio)
+    if not office.has_store():
         click.secho(f"Warning: no history store at {_where(db)}: every workstream is shown as Missing", fg="yellow", err=True)
-    path, report = build_highlight(portfolio, db, programme, period, outputs, overview, overall, _settings(inputs))
+    path, report = office.highlight(programme, period, overview, overall)
     received = len(report.workstreams) - len(report.missing)
     click.echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
     for ws in report.workstreams:
@@ -259,11 +245,12 @@ def closedown(file, outputs, built) -> None:
     """Build the close-down tracker from an actions sheet (sheet `Actions`, or a .csv)."""
     import datetime as dt
 
-    from etl.cycle.closedown import build_closedown, summary_counts
+    from etl.cycle.closedown import summary_counts
+    from etl.office import Office
     from schemas.closedown import DESTINATIONS
 
     day = built.date() if built else dt.date.today()
-    path, actions = build_closedown(file, outputs, day)
+    path, actions = Office(outputs=outputs).closedown(file, day)
     click.echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
     for destination in DESTINATIONS:
         click.echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
@@ -281,13 +268,7 @@ def closedown(file, outputs, built) -> None:
 def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
     """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
     committee reports and the Most Complex projects; record the KPI values in the store."""
-    from etl.cycle.scorecard import build_scorecard
-
-    kpis = kpis or inputs / "kpis.xlsx"
-    if not kpis.exists():
-        raise ConfigError(f"{kpis}: KPI sheet not found (put it there, or pass --kpis)")
-    portfolio = _portfolio_path(inputs, portfolio)
-    run = build_scorecard(kpis, period, db, portfolio, outputs, _settings(inputs))
+    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
     _note(kpis=len(run.scored), red=len(run.red))
@@ -333,27 +314,21 @@ def mail_options(func):
     return wrapper
 
 
-def _mail(make_plan, db: Path, settings, mail: dict) -> None:
+def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
     """Plan (send, chase or feedback) from the store, deliver, print a line per message and a
     summary; exit 1 if any failed."""
-    from etl.mail.distribute import choose_transport, deliver, describe, pending
-    from etl.store.backend import store_exists
-    from etl.store.db import Store
+    from etl.mail.distribute import choose_transport, describe
 
     dry_run, eml, resend = mail["dry_run"], mail["eml"], mail["resend"]
     security = "ssl" if mail["ssl"] else "starttls" if mail["starttls"] else None
     transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
-    # A dry run must not even create the store; one that does not exist yet has sent nothing.
-    with Store(db if not dry_run or store_exists(db) else ":memory:") as store:
-        plan = make_plan(store)
+    def notes(plan) -> None:
         for note in plan.notes:
             click.secho(f"Note: {note}", fg="yellow", err=True)
-        to_go, skipped = pending(plan, store, resend)
-        for outcome in skipped:
-            click.echo(describe(outcome))
-        outcomes = deliver(to_go, transport, store, settings, on_outcome=lambda o: click.echo(describe(o)),
-                           resend=resend)
-    counts = {s: sum(1 for o in outcomes if o.status == s) for s in ("sent", "draft", "failed")}
+
+    run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: click.echo(describe(o)), on_plan=notes)
+    plan, to_go, skipped, outcomes = run.plan, run.to_go, run.skipped, run.outcomes
+    counts = {s: run.count(s) for s in ("sent", "draft", "failed")}
     if not dry_run:  # sent, or being sent, by another officer's run at the same time
         skipped = skipped + [o for o in outcomes if o.status is None]
     _note(**counts, skipped=len(skipped))
@@ -381,10 +356,7 @@ def _mail(make_plan, db: Path, settings, mail: dict) -> None:
 def send(period, db, inputs, outputs, mail) -> None:
     """Email each template on the period's distribution list to its project manager,
     copying the internal representative (after `pmo templates`)."""
-    from etl.mail.distribute import plan_send
-
-    settings = _settings(inputs)
-    _mail(lambda store: plan_send(outputs, period, settings, inputs), db, settings, mail)
+    _mail(_office(db, inputs, outputs), "send", period, mail)
 
 
 def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -411,11 +383,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
 def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
     """Remind every project whose return is missing after its due date, copying the internal
     representative and, once long overdue, the escalation address (settings)."""
-    from etl.mail.distribute import plan_chase
-
-    settings = _settings(inputs)
-    path = _portfolio_path(inputs, portfolio)
-    _mail(lambda store: plan_chase(path, store, period, as_of, settings, inputs, outputs), db, settings, mail)
+    _mail(_office(db, inputs, outputs, portfolio), "chase", period, mail, as_of)
 
 
 @main.command()
@@ -428,11 +396,7 @@ def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
 def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
     with their file attached back."""
-    from etl.mail.distribute import plan_feedback
-
-    settings = _settings(inputs)
-    path = _portfolio_path(inputs, portfolio)
-    _mail(lambda store: plan_feedback(path, store, period, settings, inputs), db, settings, mail)
+    _mail(_office(db, inputs, outputs, portfolio), "feedback", period, mail)
 
 
 @main.command()
@@ -446,9 +410,7 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 def register(period, db, inputs, outputs, portfolio, as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
-    from etl.cycle.register import make_register
-
-    path, built = make_register(_portfolio_path(inputs, portfolio), db, outputs, period, as_of, _settings(inputs))
+    path, built = _office(db, inputs, outputs, portfolio).register(period, as_of)
     status = built.status_counts()
     click.echo(
         f"Register for {period.label}: {len(built.rows)} projects; "
@@ -467,20 +429,18 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @reports_errors
 @records_run("ingest")
 def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
-    """Read every return in FOLDER (and below), validate them, store the accepted ones and
-    write outputs/<period>/validation_report.xlsx. Exit 1 when any return was rejected."""
-    from etl.cycle.ingest import ingest_folder, offered_paths
-    from etl.cycle.portfolio import load_portfolio
-    from etl.store.db import Store
+    """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
+    them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
+    Exit 1 when any return was rejected."""
+    from etl.cycle.ingest import offered_paths
 
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
-    portfolio = _portfolio_path(inputs, portfolio)
-    settings = _settings(inputs)
-    projects = load_portfolio(portfolio, settings)
+    office = _office(db, inputs, outputs, portfolio)
+    office.portfolio  # a bad portfolio stops the run before the progress bar starts
     total = len(offered_paths(folder))
-    with Store(db) as store, click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
-        result = ingest_folder(folder, period, store, projects, settings, outputs, on_file=lambda path: bar.update(1))
+    with click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
+        result = office.ingest(folder, period, on_file=lambda path: bar.update(1))
     _note(accepted=len(result.accepted) + len(result.superseded), rejected=len(result.rejected),
           duplicates=len(result.duplicates), skipped=len(result.skipped))
     click.echo(result.summary())
@@ -491,6 +451,41 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
             where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
             click.echo(f"  - {where + ': ' if where else ''}{problem.message}")
     sys.exit(result.exit_code)
+
+
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--dry-run", is_flag=True, help="List what would be taken from the mailbox; download, store and move nothing.")
+@reports_errors
+@records_run("collect")
+def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
+    """Take the returns e-mailed to the office mailbox (IMAP, set up in pmo.toml; password from
+    PMO_IMAP_PASSWORD), ingest them as `pmo ingest` does, and remember each message so a re-run
+    takes only new ones. Mail is never deleted. Exit 1 when any return was rejected or refused."""
+    import os
+
+    from etl.mail.inbox import PASSWORD_ENV
+
+    office = _office(db, inputs, outputs, portfolio)
+    result = office.collect(period, os.environ.get(PASSWORD_ENV), dry_run=dry_run)
+    for message in result.messages:
+        click.echo(message.describe())
+    for note in result.notes:
+        click.secho(f"Note: {note}", fg="yellow", err=True)
+    verb = "would be taken" if dry_run else "taken"
+    took = sum(1 for m in result.messages if m.status in ("taken", "would take"))
+    click.echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
+               f"{result.count('already taken')} copies of messages already taken, {result.already} taken before.")
+    if result.ingest is not None:
+        click.echo(result.ingest.summary())
+        click.echo(f"Validation report: {result.ingest.report_path}")
+    for folder, count in result.moved.items():
+        click.echo(f"Moved {count} message(s) to {folder}.")
+    if result.lost:
+        click.secho(f"Error: {result.lost}", fg="red", err=True)
+    sys.exit(0 if dry_run and not result.lost else result.exit_code)
 
 
 @main.command("log")

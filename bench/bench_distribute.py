@@ -26,10 +26,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from bench_templates import PERIOD, build_portfolio  # noqa: E402
 from etl.config import Settings  # noqa: E402
-from etl.mail.distribute import deliver, plan_send  # noqa: E402
 from etl.mail.mailer import EmlFolder, SmtpConfig, SmtpServer  # noqa: E402
-from etl.store.db import Store  # noqa: E402
-from etl.cycle.templates import prepare_templates  # noqa: E402
+from etl.office import Office  # noqa: E402
 from helpers_smtp import MailServer  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
@@ -44,22 +42,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
         portfolio = build_portfolio(args.projects, tmp_path / "portfolio.xlsx")
-        prepare_templates(portfolio, PERIOD, settings).write(tmp_path / "out")
+        Office(outputs=tmp_path / "out", db=tmp_path / "templates.db", portfolio_path=portfolio,
+               settings=settings).templates(PERIOD)
         server = MailServer().start()
         try:
             for round_number in range(args.rounds):
-                with Store(tmp_path / f"smtp{round_number}.db") as store:
-                    start = time.perf_counter()
-                    plan = plan_send(tmp_path / "out", PERIOD, settings, None)
-                    outcomes = deliver(plan.drafts, SmtpServer(SmtpConfig("127.0.0.1", server.port)), store, settings)
-                    smtp_times.append(time.perf_counter() - start)
-                    assert all(o.status == "sent" for o in outcomes), {o.detail for o in outcomes}
-                    sent = len(outcomes)
-                with Store(tmp_path / f"eml{round_number}.db") as store:
-                    start = time.perf_counter()
-                    plan = plan_send(tmp_path / "out", PERIOD, settings, None)
-                    deliver(plan.drafts, EmlFolder(tmp_path / f"eml{round_number}"), store, settings)
-                    eml_times.append(time.perf_counter() - start)
+                office = Office(inputs=tmp_path / "none", outputs=tmp_path / "out", db=tmp_path / f"smtp{round_number}.db",
+                                settings=settings)
+                start = time.perf_counter()
+                outcomes = office.mail("send", PERIOD, SmtpServer(SmtpConfig("127.0.0.1", server.port))).outcomes
+                smtp_times.append(time.perf_counter() - start)
+                assert all(o.status == "sent" for o in outcomes), {o.detail for o in outcomes}
+                sent = len(outcomes)
+                office = Office(inputs=tmp_path / "none", outputs=tmp_path / "out", db=tmp_path / f"eml{round_number}.db",
+                                settings=settings)
+                start = time.perf_counter()
+                office.mail("send", PERIOD, EmlFolder(tmp_path / f"eml{round_number}"))
+                eml_times.append(time.perf_counter() - start)
         finally:
             server.stop()
         received = len(server.received)

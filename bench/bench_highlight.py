@@ -4,8 +4,8 @@ tracker of 1,000 actions.
     .venv/bin/python bench/bench_highlight.py [--workstreams 50] [--actions 1000] [--rounds 5]
 
 The store is filled once (each workstream's return carries seed 000's longest narrative, a
-6,000-character PM update, and 10 milestones and risks each); then `build_highlight` (load
-the portfolio, read the store, write the workbook) and `build_closedown` (read and check
+6,000-character PM update, and 10 milestones and risks each); then `Office.highlight` (load
+the portfolio, read the store, write the workbook) and `Office.closedown` (read and check
 the actions, write the tracker) are timed. Prints the median of the rounds and the peak
 memory (RSS) of the process.
 """
@@ -24,15 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from etl.cycle.closedown import build_closedown, write_actions  # noqa: E402
 from etl.demo.examples import load_example_returns  # noqa: E402
-from etl.cycle.highlight import build_highlight  # noqa: E402
+from etl.config import Settings  # noqa: E402
+from etl.office import Office  # noqa: E402
 from etl.rules.periods import Period  # noqa: E402
-from etl.cycle.portfolio import load_portfolio, write_portfolio  # noqa: E402
+from etl.cycle.portfolio import load_portfolio  # noqa: E402
+from etl.workbooks.inputs import write_actions, write_portfolio  # noqa: E402
 from etl.store.db import Store  # noqa: E402
 from etl.cycle.templates import Answers  # noqa: E402
 from helpers_store import store_return  # noqa: E402
-from scripts.make_example_inputs import portfolio_records, text_records  # noqa: E402
+from etl.demo.examples import portfolio_records, text_records  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2023, 8)
@@ -95,14 +96,15 @@ def main() -> None:
         portfolio, db = fill(tmp_path, args.workstreams)
         results = {}
         highlight = timed(args.rounds, lambda: results.setdefault("h", []).append(
-            build_highlight(portfolio, db, PROGRAMME, PERIOD, tmp_path / "out")))
+            Office(outputs=tmp_path / "out", db=db, portfolio_path=portfolio, settings=Settings()).highlight(
+                PROGRAMME, PERIOD)))
         path, report = results["h"][-1]
         print(f"highlight: {len(report.workstreams)} workstreams, overall {report.overall_rag}; rounds "
               f"{', '.join(f'{t:.2f}' for t in highlight)} s; median {statistics.median(highlight):.2f} s; "
               f"{path.stat().st_size / 1024:.0f} KB")
         source = actions(tmp_path, args.actions)
         closedown = timed(args.rounds, lambda: results.setdefault("c", []).append(
-            build_closedown(source, tmp_path / "out", dt.date(2023, 10, 20))))
+            Office(outputs=tmp_path / "out", settings=Settings()).closedown(source, dt.date(2023, 10, 20))))
         path, done = results["c"][-1]
         print(f"closedown: {len(done)} actions; rounds {', '.join(f'{t:.2f}' for t in closedown)} s; "
               f"median {statistics.median(closedown):.2f} s; {path.stat().st_size / 1024:.0f} KB")

@@ -8,7 +8,7 @@ project, written by the project's own template writer with a partner's answers t
 (a third of them messy but valid). Then, in the same run:
 
 - baseline: `openpyxl.load_workbook` on every return (nothing else), median of the rounds;
-- ingest: `etl.ingest.ingest_folder` into a fresh store (read, normalise, validate the batch,
+- ingest: `Office.ingest` into a fresh store (read, normalise, validate the batch,
   store every return in its own transaction with its archived file, write the report),
   median of the rounds, each round in a fresh child process, whose peak RSS is reported;
 - per-file readers on the first `--readers` returns: openpyxl, openpyxl read-only with one
@@ -76,14 +76,12 @@ def baseline(paths: list[Path]) -> float:
 
 
 def _ingest_round(portfolio_path: Path, folder: Path, work: Path, store, queue) -> None:
-    from etl.cycle.ingest import ingest_folder
-    from etl.store.db import Store
+    from etl.office import Office
 
-    settings = Settings()
-    portfolio = load_portfolio(portfolio_path, settings)
+    office = Office(outputs=work / "out", db=store, portfolio_path=portfolio_path, settings=Settings())
+    office.portfolio  # loaded before the clock starts, as before
     start = time.perf_counter()
-    with Store(store) as opened:
-        result = ingest_folder(folder, PERIOD, opened, portfolio, settings, work / "out")
+    result = office.ingest(folder, PERIOD)
     elapsed = time.perf_counter() - start
     queue.put((elapsed, len(result.all_accepted), len(result.rejected),
                peak_rss_mb()))

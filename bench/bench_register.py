@@ -39,7 +39,7 @@ from etl.contracts.fields import FIELDS  # noqa: E402
 from etl.rules.periods import Period, is_due, report_type  # noqa: E402
 from etl.cycle.portfolio import load_portfolio  # noqa: E402
 from etl.rules.rag import RAG_SCALE  # noqa: E402
-from etl.cycle.register import make_register  # noqa: E402
+from etl.office import Office  # noqa: E402
 from etl.store.db import Store  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_templates import build_portfolio  # noqa: E402
@@ -115,7 +115,8 @@ def main() -> None:
         timings, cpu = [], []
         for round_number in range(args.rounds):
             start, start_cpu = time.perf_counter(), time.process_time()
-            path, register = make_register(portfolio, db, tmp_path / f"out{round_number}", PERIOD, AS_OF, Settings())
+            office = Office(outputs=tmp_path / f"out{round_number}", db=db, portfolio_path=portfolio, settings=Settings())
+            path, register = office.register(PERIOD, AS_OF)
             timings.append(time.perf_counter() - start)
             cpu.append(time.process_time() - start_cpu)
         size_mb = path.stat().st_size / 1e6

@@ -23,10 +23,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from etl.rules.periods import Period  # noqa: E402
-from etl.cycle.scorecard import build_scorecard, record_kpi_values, score_kpis, load_kpis, write_kpis  # noqa: E402
+from etl.cycle.scorecard import record_kpi_values, score_kpis, load_kpis  # noqa: E402
+from etl.config import Settings  # noqa: E402
+from etl.office import Office  # noqa: E402
+from etl.workbooks.inputs import write_kpis  # noqa: E402
 from etl.store.db import Store  # noqa: E402
 from schemas.kpi import COMMITTEES  # noqa: E402
-from scripts.make_example_inputs import text_records  # noqa: E402
+from etl.demo.examples import text_records  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 12)
@@ -66,7 +69,9 @@ def main() -> None:
         timings = []
         for round_number in range(args.rounds):
             start = time.perf_counter()
-            run = build_scorecard(kpis, PERIOD, db, ROOT / "inputs" / "portfolio.xlsx", tmp_path / f"out{round_number}")
+            office = Office(outputs=tmp_path / f"out{round_number}", db=db, portfolio_path=ROOT / "inputs" / "portfolio.xlsx",
+                            settings=Settings())
+            run = office.scorecard(PERIOD, kpis)
             timings.append(time.perf_counter() - start)
             assert len(run.scored) == args.kpis and all(s.has_trend for s in run.scored)
         size = run.path.stat().st_size

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 
 from etl.config import Settings  # noqa: E402
 from etl.rules.periods import Period  # noqa: E402
-from etl.cycle.templates import prepare_templates  # noqa: E402
-from scripts.make_example_inputs import portfolio_records  # noqa: E402
-from etl.cycle.portfolio import write_portfolio  # noqa: E402
+from etl.office import Office  # noqa: E402
+from etl.demo.examples import portfolio_records  # noqa: E402
+from etl.workbooks.inputs import write_portfolio  # noqa: E402
 from measure import machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 12)
@@ -54,8 +54,8 @@ def main() -> None:
         for round_number in range(args.rounds):
             out = tmp_path / f"out{round_number}"
             start = time.perf_counter()
-            run = prepare_templates(portfolio, PERIOD, Settings())
-            written, distribution = run.write(out)
+            done = Office(outputs=out, db=tmp_path / "none.db", portfolio_path=portfolio, settings=Settings()).templates(PERIOD)
+            written, distribution = done.written, done.distribution
             timings.append(time.perf_counter() - start)
             counts = len(written)
             with open(distribution, encoding="utf-8-sig") as handle:

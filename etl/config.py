@@ -1,6 +1,6 @@
 """Settings an office may change: districts, due day, size limits, chase rules.
 
-Defaults follow DESIGN.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
+Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`, e.g.::
 
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
@@ -27,11 +27,12 @@ DEFAULT_DISTRICTS = (
 )
 AREA_WIDE = "Area-wide"
 SETTINGS_FILE = "pmo.toml"
+IMAP_SECURITY = ("tls", "starttls", "plain")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Office-level settings, with DESIGN.md's defaults."""
+    """Office-level settings, with the design's defaults (docs/design.md)."""
 
     districts: tuple[str, ...] = DEFAULT_DISTRICTS
     # Returns are due on this working day of the month after the period.
@@ -44,6 +45,21 @@ class Settings:
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
+    # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
+    timezone: str = "Europe/London"
+    # The office mailbox `pmo collect` reads (issue 16); the password only from PMO_IMAP_PASSWORD.
+    imap_host: str = ""
+    imap_port: int = 0  # 0: 993 for "tls", 143 otherwise
+    imap_user: str = ""
+    imap_folder: str = "INBOX"
+    # "tls" (from the start), "starttls", or "plain" (refused unless the host is this machine).
+    imap_security: str = "tls"
+    # A certificate file to trust besides the system's (a server with its own certificate).
+    imap_ca_file: str = ""
+    # Folders to move taken messages to; empty: leave them where they are. Mail is never deleted.
+    imap_processed_folder: str = ""
+    imap_rejected_folder: str = ""
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -74,4 +90,15 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
             raise ConfigError(f"{path}: 'due_working_day' must be a whole number from 1 to 20, not {day!r}")
+    if "timezone" in data:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(str(data["timezone"]))
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ConfigError(f"{path}: 'timezone' {data['timezone']!r} is not a time zone name "
+                              "(e.g. Europe/London)") from exc
+    if data.get("imap_security", "tls") not in IMAP_SECURITY:
+        raise ConfigError(f"{path}: 'imap_security' must be one of {', '.join(IMAP_SECURITY)}, "
+                          f"not {data['imap_security']!r}")
     return replace(settings, **data)

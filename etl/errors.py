@@ -1,8 +1,11 @@
-"""Typed errors and problems, carrying the file, field and cell they concern.
+"""Every typed error of pmo, and the `Problem`: what is wrong, with its file, field and cell.
 
 The library raises these; only the CLI turns them into messages and exit codes.
 A `Problem` is one thing wrong with one value (many can be collected and reported
-at once); an exception wraps one or more of them.
+at once); an exception wraps one or more of them. A problem's `code` is a stable machine
+name for its kind (`required`, `not_on_portfolio`, `not_a_date`, …), stored with the file's
+outcome and shown in the validation report, so tests and officers can filter by kind
+instead of matching wording (the wording may improve; the code stays).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ class Problem:
 
     message: str
     file: str = ""
+    code: str = ""
     field: str = ""
     sheet: str = ""
     row: int | None = None
@@ -71,5 +75,44 @@ class ConfigError(PmoError):
     exit_code = 2
 
 
+class StoreError(ConfigError):
+    """The store cannot be used (server unreachable, login refused, read-only, disk full, newer schema): exit 2."""
+
+
 class PortfolioError(ConfigError):
     """The portfolio cannot be used; `problems` lists every row and column at fault."""
+
+
+class KpiError(ConfigError):
+    """The KPI sheet cannot be used; `problems` lists every row, column and cell at fault."""
+
+
+class ClosedownError(ConfigError):
+    """The actions cannot be used; `problems` lists every row and cell at fault (exit 2)."""
+
+
+class ReturnUnreadable(PmoError):
+    """A file cannot be read as a return; `problems` say why (and what to do).
+
+    Raised per file and caught by ingest, which rejects that file and goes on with the batch.
+    """
+
+    def __init__(self, problems: list[Problem], project_id: str | None = None):
+        super().__init__("; ".join(p.message for p in problems), problems)
+        self.project_id = project_id
+
+
+class MailServerError(PmoError):
+    """The mail server could not be reached before anything was sent (exit 1)."""
+
+
+class MailboxError(ConfigError):
+    """`pmo collect` cannot use the office mailbox: not set up, unreachable, login refused, folder
+    missing (exit 2). Nothing was taken."""
+
+
+class MessageFailed(PmoError):
+    """One message did not go; the text says why (already free of the password).
+
+    Caught per message by delivery, which logs it as failed and goes on with the rest.
+    """

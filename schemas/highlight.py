@@ -3,7 +3,7 @@
 A whole batch is validated at once, one lazy validation per table: the fields frame has one
 row per return (indexed by file), the milestone and risk frames one row per table row
 (indexed by position; the caller keeps which file and cell each came from). Values arrive
-already normalised (`etl.ingest.normalise`); one that could not be is an `Unparsed`, which
+already normalised (`etl.cycle.ingest.normalise`); one that could not be is an `Unparsed`, which
 carries what was typed and why it was refused, and fails the `unreadable` check. Each check
 is named; `MESSAGES` turns a failed check into the message and the fix a partner is sent.
 """
@@ -19,10 +19,10 @@ import pandera.pandas as pa
 
 from etl.contracts import fields as F
 from etl.rules.periods import Period
+from etl.rules.dates import EARLIEST_DATE, LATEST_DATE, uk_date
 from etl.rules.rag import RAG_SCALE
 
 #: Dates outside these are typing slips (1925 for 2025, 2205 for 2025).
-EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def messages(period: Period, today: dt.date) -> dict[str, Rule]:
 
 
 def _uk(value: object) -> str:
-    return value.strftime("%d/%m/%Y") if isinstance(value, dt.date) else str(value)
+    return uk_date(value)
 
 
 def _element(fn: Callable[[object], bool], name: str) -> pa.Check:

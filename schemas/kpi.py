@@ -12,7 +12,7 @@ import re
 
 import pandera.pandas as pa
 
-from etl.rules import rag
+from etl.rules import kpi_rules
 from etl.rules import values
 from etl.contracts.tables import CheckMessage
 from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
@@ -65,10 +65,10 @@ def normalise_status(value: object) -> str | None:
     text = values.clean_text(value)
     if text is None:
         return None
-    choice = canonical_choice(text, rag.KPI_STATUSES)
+    choice = canonical_choice(text, kpi_rules.KPI_STATUSES)
     if choice is None:
         raise ValueError(
-            f"'{text}' is not a KPI status: use one of {', '.join(rag.KPI_STATUSES)}, or leave it blank "
+            f"'{text}' is not a KPI status: use one of {', '.join(kpi_rules.KPI_STATUSES)}, or leave it blank "
             "for a KPI that is RAG rated"
         )
     return choice
@@ -91,7 +91,7 @@ def messages() -> dict[str, CheckMessage]:
         "objective_required": CheckMessage(lambda v: "Strategic Objective is blank: the scorecard is grouped by it"),
         "direction_required": CheckMessage(
             lambda v: "Direction for Improvement is blank: use ↑ (higher is better) or ↓ (lower is better)"),
-        "direction": CheckMessage(parser_reason(rag.normalise_direction)),
+        "direction": CheckMessage(parser_reason(kpi_rules.normalise_direction)),
         "number": CheckMessage(parser_reason(values.parse_number)),
         "current_required": CheckMessage(
             lambda v: "Current Period Performance is blank: give this period's figure (or set Status to "
@@ -113,7 +113,7 @@ def _target_with_status(frame) -> "object":
 
 def _current_given(frame) -> "object":
     statuses = frame["status"].map(_status_of)
-    return (statuses == rag.IN_DEVELOPMENT) | ~frame["current"].map(blank)
+    return (statuses == kpi_rules.IN_DEVELOPMENT) | ~frame["current"].map(blank)
 
 
 def build_schema() -> pa.DataFrameSchema:
@@ -124,7 +124,7 @@ def build_schema() -> pa.DataFrameSchema:
         perspective=column(required("perspective_required")),
         objective=column(required("objective_required")),
         metric=column(required("metric_required"), unique=True),
-        direction=column(element(parses(rag.normalise_direction), "direction"), required("direction_required")),
+        direction=column(element(parses(kpi_rules.normalise_direction), "direction"), required("direction_required")),
         previous=column(number),
         current=column(number),
         target=column(number),

@@ -1,6 +1,6 @@
 """Script the demo's example returns: what each partner "typed" in July, August and September 2023.
 
-Writes `examples/returns/portfolio.json` (format: `etl.examples`) for every project due in
+Writes `etl/demo/examples_data/returns/portfolio.json` (format: `etl.demo.examples`) for every project due in
 each demo month by the example portfolio's reporting plan, except CPCA-001..CPCA-012 (the
 Most Complex projects and the Improvement Plan workstreams, scripted in their own files).
 The RAG of each project follows a storyline (`STORIES`) so the register shows every

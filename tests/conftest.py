@@ -20,6 +20,16 @@ EXAMPLE_PORTFOLIO_CSV = ROOT / "etl" / "demo" / "examples_data" / "portfolio.csv
 EXAMPLE_PORTFOLIO_XLSX = ROOT / "inputs" / "portfolio.xlsx"
 
 
+def office_for(outputs: Path, db: Path | None = None, portfolio: Path = EXAMPLE_PORTFOLIO_XLSX, settings=None):
+    """An `Office` for a test: its outputs and store in the test's folders, default settings
+    (never the checkout's `inputs/pmo.toml` or `./pmo.db`)."""
+    from etl.config import Settings
+    from etl.office import Office
+
+    return Office(outputs=outputs, db=db or Path(outputs) / "pmo.db", portfolio_path=portfolio,
+                  settings=settings or Settings())
+
+
 def example_rows() -> list[dict[str, str]]:
     """The example portfolio's rows as text, keyed by the contract headers."""
     with open(EXAMPLE_PORTFOLIO_CSV, encoding="utf-8", newline="") as handle:

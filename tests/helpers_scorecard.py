@@ -3,7 +3,7 @@
 `kpi_rows` gives the bundled example KPIs (September 2023) as text rows keyed by the
 contract headers; `write_kpi_csv` writes rows as an officer exporting from Excel would;
 `store_example_returns` simulates "the Most Complex projects' partners returned their
-scripted highlight reports and they were accepted" (the JSON in `examples/returns/`).
+scripted highlight reports and they were accepted" (the JSON in `etl/demo/examples_data/returns/`).
 """
 
 from __future__ import annotations

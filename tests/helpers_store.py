@@ -18,7 +18,8 @@ from etl.config import Settings
 from etl.rules.periods import Period
 from etl.cycle.portfolio import reporting_plan
 from etl.store.db import OfferedFile, ReturnRecord, Store
-from etl.cycle.templates import Answers, TemplateContext, template_name, write_template
+from etl.cycle.templates import Answers, TemplateContext, template_name
+from etl.workbooks.template import write_template
 
 
 def store_return(

@@ -12,8 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from conftest import ROOT
-from etl.cycle.closedown import SUMMARY_SHEET, TRACKER_SHEET, build_closedown, load_actions, write_actions
+from conftest import ROOT, office_for
+from etl.cycle.closedown import SUMMARY_SHEET, TRACKER_SHEET, load_actions
+from etl.workbooks.inputs import write_actions
 from etl.workbooks.formats import SOFT_FILLS, Formats
 from schemas.closedown import DESTINATIONS, HEADERS, canonical_destination
 
@@ -53,7 +54,7 @@ def example_counts() -> Counter:
 
 @pytest.fixture(scope="module")
 def tracker(tmp_path_factory) -> Path:
-    path, _ = build_closedown(EXAMPLE_XLSX, tmp_path_factory.mktemp("cd"), DAY)
+    path, _ = office_for(tmp_path_factory.mktemp("cd")).closedown(EXAMPLE_XLSX, DAY)
     return path
 
 
@@ -196,14 +197,14 @@ def test_cli_writes_the_tracker(tmp_path):
 
 def test_text_is_written_as_text(tmp_path):
     source = actions_csv(tmp_path / "a.csv", [["Theme", "=HYPERLINK(\"x\")", "+44 evidence", "-", "Moving to Directorate plans"]])
-    path, _ = build_closedown(source, tmp_path, DAY)
+    path, _ = office_for(tmp_path).closedown(source, DAY)
     ws = openpyxl.load_workbook(path)[TRACKER_SHEET]
     cells = {c.value: c.data_type for row in ws.iter_rows() for c in row if c.value}
     assert cells['=HYPERLINK("x")'] == "s" and cells["+44 evidence"] == "s"
 
 
 def test_example_workbook_matches_its_source(tmp_path):
-    from scripts.make_example_inputs import FIXED_TIME, text_records
+    from etl.demo.examples import FIXED_TIME, text_records
 
     rebuilt = write_actions(text_records(EXAMPLE_CSV), tmp_path / "c.xlsx", created=FIXED_TIME)
     assert rebuilt.read_bytes() == EXAMPLE_XLSX.read_bytes(), "run scripts/make_example_inputs.py"

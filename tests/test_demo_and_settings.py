@@ -12,7 +12,7 @@ from etl.config import Settings, load_settings
 from etl.demo.runner import DEMO_PERIODS
 from etl.errors import ConfigError
 from etl.rules.periods import Period
-from etl.cycle.templates import prepare_templates
+from etl.office import Office
 
 
 def test_pmo_demo_runs_end_to_end(tmp_path):
@@ -34,8 +34,9 @@ def test_settings_file_changes_due_day_and_districts(tmp_path):
 
 
 def test_due_working_day_setting_reaches_the_distribution_list(tmp_path):
-    run = prepare_templates(EXAMPLE_PORTFOLIO_XLSX, Period(2024, 9), Settings(due_working_day=1))
-    written, _ = run.write(tmp_path)
+    office = Office(outputs=tmp_path, db=tmp_path / "pmo.db", portfolio_path=EXAMPLE_PORTFOLIO_XLSX,
+                    settings=Settings(due_working_day=1))
+    written = office.templates(Period(2024, 9)).written
     assert {w.due_date for w in written} == {dt.date(2024, 10, 1)}
 
 
@@ -87,7 +88,8 @@ def demo_run(tmp_path_factory):
 
 
 def test_demo_ingests_every_scripted_return_month_by_month(demo_run):
-    from etl.demo.runner import BUNDLED_EXAMPLES, demo_returns_folder
+    from etl.demo.examples import EXAMPLES as BUNDLED_EXAMPLES
+    from etl.demo.runner import demo_returns_folder
     from etl.demo.examples import load_example_returns
     from etl.store.db import Store
 

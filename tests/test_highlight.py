@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT, example_rows, write_rows_csv
+from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT, example_rows, office_for, write_rows_csv
 from etl.demo.examples import load_example_returns
 from etl.cycle.highlight import (
-    COVER_SHEET, MISSING, THEME_RAG_DEFINITIONS, build_highlight, programme_slug, read_overview,
+    COVER_SHEET, MISSING, THEME_RAG_DEFINITIONS, programme_slug, read_overview,
 )
 from etl.rules.periods import Period
 from etl.cycle.portfolio import load_portfolio
@@ -76,7 +76,7 @@ def overall_row(path: Path) -> tuple:
 def august(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("august")
     db = fill_store(folder / "pmo.db", folder / "files")
-    path, _ = build_highlight(EXAMPLE_PORTFOLIO_XLSX, db, PROGRAMME, AUGUST, folder / "out", OVERVIEW)
+    path, _ = office_for(folder / "out", db, EXAMPLE_PORTFOLIO_XLSX).highlight(PROGRAMME, AUGUST, OVERVIEW)
     return path
 
 
@@ -200,7 +200,7 @@ def test_unknown_programme_lists_the_known_ones(tmp_path):
 def test_missing_workstream_is_shown_not_dropped(tmp_path):
     """Confidence, Culture and Capacity's August return never arrived; July's did."""
     db = fill_store(tmp_path / "pmo.db", tmp_path / "files", skip=(("2023-08", "CPCA-012"),))
-    path, report = build_highlight(EXAMPLE_PORTFOLIO_XLSX, db, PROGRAMME, AUGUST, tmp_path / "out")
+    path, report = office_for(tmp_path / "out", db, EXAMPLE_PORTFOLIO_XLSX).highlight(PROGRAMME, AUGUST)
     table = status_table(path)
     assert len(table) == 5
     # Last period comes from the July return in the store.
@@ -219,7 +219,7 @@ def test_missing_workstream_is_shown_not_dropped(tmp_path):
 def test_workstream_not_due_is_not_called_missing(tmp_path):
     """Two-monthly workstreams owe no return for July; four sent one anyway, one did not."""
     db = fill_store(tmp_path / "pmo.db", tmp_path / "files", skip=(("2023-07", "CPCA-012"),))
-    path, report = build_highlight(EXAMPLE_PORTFOLIO_XLSX, db, PROGRAMME, Period(2023, 7), tmp_path / "out")
+    path, report = office_for(tmp_path / "out", db, EXAMPLE_PORTFOLIO_XLSX).highlight(PROGRAMME, Period(2023, 7))
     table = status_table(path)
     assert table["Confidence, Culture and Capacity"] == ("Not due", "Not known", None)
     assert table["Partnership Working"][0] == "Amber"
@@ -243,7 +243,7 @@ def test_demo_builds_the_programme_report_and_the_tracker(tmp_path):
 
 
 def test_no_store_shows_every_workstream_missing(tmp_path):
-    path, report = build_highlight(EXAMPLE_PORTFOLIO_XLSX, tmp_path / "absent.db", PROGRAMME, AUGUST, tmp_path)
+    path, report = office_for(tmp_path, tmp_path / "absent.db", EXAMPLE_PORTFOLIO_XLSX).highlight(PROGRAMME, AUGUST)
     assert {row[0] for row in status_table(path).values()} == {MISSING}
     assert overall_row(path)[1] == "No returns"
     assert not (tmp_path / "absent.db").exists()
@@ -259,7 +259,7 @@ def test_programme_with_one_workstream(tmp_path):
                               "completed_by": "Pete Tonks", "completed_date": dt.date(2023, 9, 1)})
     with Store(tmp_path / "pmo.db") as store:
         store_return(store, portfolio, "CPCA-011", AUGUST, answers, tmp_path / "files")
-    path, report = build_highlight(portfolio_csv, tmp_path / "pmo.db", "Partnership Programme", AUGUST, tmp_path / "out")
+    path, report = office_for(tmp_path / "out", tmp_path / "pmo.db", portfolio_csv).highlight("Partnership Programme", AUGUST)
     assert path.name == f"highlight_{programme_slug('Partnership Programme')}_2023-08.xlsx"
     assert status_table(path) == {"Partnership Working": ("Amber/Red", "Amber", "↓")}
     assert overall_row(path)[1] == "Amber/Red"

@@ -2,9 +2,7 @@
 
 import datetime as dt
 
-from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
-from etl.cycle.closedown import build_closedown
-from etl.cycle.highlight import build_highlight
+from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT, office_for
 from etl.rules.periods import Period
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from test_highlight import OVERVIEW, PROGRAMME, fill_store
@@ -16,7 +14,7 @@ def _squash(text: str) -> str:
 
 def test_highlight_report_converts_and_prints_the_long_text(tmp_path):
     db = fill_store(tmp_path / "pmo.db", tmp_path / "files", skip=(("2023-08", "CPCA-009"),))
-    path, _ = build_highlight(EXAMPLE_PORTFOLIO_XLSX, db, PROGRAMME, Period(2023, 8), tmp_path / "out", OVERVIEW)
+    path, _ = office_for(tmp_path / "out", db, EXAMPLE_PORTFOLIO_XLSX).highlight(PROGRAMME, Period(2023, 8), OVERVIEW)
     pdf = convert_to_pdf(path, tmp_path / "pdf")
     text = _squash(pdf_text(pdf))
     assert "Individual Workstream Status" in text and "RAG Rating Methodology" in text
@@ -32,7 +30,7 @@ def test_highlight_report_converts_and_prints_the_long_text(tmp_path):
 
 
 def test_closedown_tracker_converts(tmp_path):
-    path, _ = build_closedown(ROOT / "inputs" / "closedown.xlsx", tmp_path, dt.date(2023, 10, 20))
+    path, _ = office_for(tmp_path).closedown(ROOT / "inputs" / "closedown.xlsx", dt.date(2023, 10, 20))
     pdf = convert_to_pdf(path, tmp_path / "pdf")
     text = _squash(pdf_text(pdf))
     assert "Improvement Plan – close down of activity" in text

@@ -26,8 +26,9 @@ from helpers_returns import (
 )
 from schemas.highlight import Unparsed
 
-PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity"]
-FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256"]
+PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code",
+                  "E-mail"]
+FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "E-mail"]
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,7 @@ def test_rejected_return_names_every_cell_and_the_rest_of_the_batch_goes_on(work
         assert logged[bad.name]["outcome"] == "rejected"
         assert logged[bad.name]["return_id"] is None
         first = logged[bad.name]["problems"][0]
-        assert set(first) == {"message", "file", "field", "sheet", "row", "cell", "value", "fix", "severity"}
+        assert set(first) == {"message", "file", "field", "sheet", "row", "cell", "value", "fix", "severity", "code"}
         assert {p["cell"] for p in logged[bad.name]["problems"]} == {p["Cell"] for p in problems}
     assert bad.exists()
 
@@ -362,7 +363,8 @@ def _zip(parts: dict[str, bytes]) -> bytes:
     ({"photos/site.jpg": b"\xff\xd8\xff"}, "zip file, but not an Excel workbook"),
 ])
 def test_reader_refuses_other_packages_before_parsing(parts, fragment):
-    from etl.cycle.reader import ReturnUnreadable, read_return
+    from etl.cycle.reader import read_return
+    from etl.errors import ReturnUnreadable
 
     with pytest.raises(ReturnUnreadable) as caught:
         read_return(Path("return.xlsx"), _zip(parts))

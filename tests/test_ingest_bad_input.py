@@ -156,6 +156,7 @@ def test_case_in_batch(batch, case: Case):
         assert problem["Sheet"] == F.SHEET
     if case.severity:
         assert problem["Severity"].lower() == case.severity
+    assert problem["Code"] == case.code, f"{case.name}: code {problem['Code']!r}, expected {case.code!r}"
     if case.outcome != SKIPPED:
         assert problem["How to fix"], f"{case.name}: no advice on how to fix it"
 
@@ -184,6 +185,17 @@ def test_store_logs_each_file_offered_once(batch):
     rejected = [r for r in logged if r["outcome"] == "rejected"]
     assert len(rejected) == sum(c.outcome == REJECTED for c in CASES)
     assert all(r["problems"] for r in rejected)
+
+
+def test_store_keeps_each_problem_with_its_code(batch):
+    """The store's log holds the same stable code as the report, so history can be filtered by kind."""
+    with Store(batch.db) as store:
+        logged = {r["name"]: r for r in store.files(PERIOD)}
+    for case in CASES:
+        if case.code is None or case.outcome != REJECTED:
+            continue
+        row = logged[batch.files[case.name].relative_to(batch.returns).as_posix()]
+        assert case.code in {p["code"] for p in row["problems"]}, (case.name, row["problems"])
 
 
 def test_valid_but_unusual_returns_are_stored_with_clean_values(batch):

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 import cli
-from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
+from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT, office_for
 from etl.config import Settings
 from etl.cycle.ingest import ingest_folder
 from etl.cycle.portfolio import load_portfolio
@@ -30,8 +30,7 @@ def portfolio():
 
 def _ingest(tmp_path, folder, store_url, period=PERIOD):
     with Store(store_url) as store:
-        return ingest_folder(folder, period, store, load_portfolio(EXAMPLE_PORTFOLIO_XLSX), Settings(),
-                             tmp_path / "out")
+        return ingest_folder(folder, period, store, load_portfolio(EXAMPLE_PORTFOLIO_XLSX), Settings())
 
 
 def test_next_templates_carry_the_ingested_rag_as_previous(tmp_path, portfolio, store_url, backend):
@@ -107,9 +106,9 @@ def test_store_is_created_with_wal_and_the_result_lists_match_the_report(tmp_pat
     (folder / "notes.docx").write_bytes(b"PK\x03\x04 not really")
     (folder / "blank.xlsx").write_bytes(b"")
     seen = []
-    with Store(store_url) as store:
-        result = ingest_folder(folder, PERIOD, store, portfolio, Settings(), tmp_path / "out", on_file=seen.append)
-        if backend == "sqlite":
+    result = office_for(tmp_path / "out", store_url).ingest(folder, PERIOD, on_file=seen.append)
+    if backend == "sqlite":
+        with Store(store_url) as store:
             assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert sorted(p.name for p in seen) == ["CPCA-001_2023-09_highlight.xlsx", "blank.xlsx", "notes.docx"]
     assert [o.name for o in result.rejected] == ["blank.xlsx"] and result.exit_code == 1

@@ -2,11 +2,12 @@
 
 import pytest
 
-from etl.rules import rag
-from etl.rules.rag import (
-    AMBER, BASELINE, BLUE, CONTEXTUAL, DOWN, GREEN, IN_DEVELOPMENT, RED, SAME, UP, kpi_direction_of_travel,
-    kpi_ratings, normalise_direction, rag_vs_direction, rag_vs_target,
+from etl.rules import kpi_rules as rag
+from etl.rules.kpi_rules import (
+    BASELINE, BLUE, CONTEXTUAL, IN_DEVELOPMENT, kpi_direction_of_travel, kpi_ratings, normalise_direction,
+    rag_vs_direction, rag_vs_target,
 )
+from etl.rules.rag import AMBER, DOWN, GREEN, RED, SAME, UP
 
 
 @pytest.mark.parametrize("current, expected", [

@@ -12,7 +12,7 @@ import pytest
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
 from etl.contracts import fields as F
 from etl.config import Settings
-from etl.demo.runner import BUNDLED_EXAMPLES
+from etl.demo.examples import EXAMPLES as BUNDLED_EXAMPLES
 from etl.errors import ConfigError
 from etl.demo.examples import load_example_returns
 from etl.demo.partner import arrival, fill_period, fill_return
@@ -69,7 +69,7 @@ def test_fill_period_writes_each_scripted_return_with_the_previous_rag_from_the_
     examples = {"2023-09": load_example_returns(BUNDLED_EXAMPLES / "returns")["2023-09"]}
     with Store(tmp_path / "pmo.db") as store:
         store_return(store, portfolio, "CPCA-016", "2023-08", Answers({"rag_this_period": "Amber/Red"}), tmp_path)
-    filled = fill_period(EXAMPLE_PORTFOLIO_XLSX, PERIOD, Settings(), examples, tmp_path / "in", tmp_path / "pmo.db")
+    filled = fill_period(load_portfolio(EXAMPLE_PORTFOLIO_XLSX), PERIOD, Settings(), examples, tmp_path / "in", tmp_path / "pmo.db")
     assert sorted(f.project_id for f in filled) == sorted(examples["2023-09"])
     by_project = {f.project_id: f for f in filled}
     red = by_project["CPCA-016"]
@@ -78,18 +78,18 @@ def test_fill_period_writes_each_scripted_return_with_the_previous_rag_from_the_
     assert red.received == arrival(examples["2023-09"]["CPCA-016"].received)
     assert dt.datetime.fromtimestamp(red.path.stat().st_mtime) == red.received
     assert cell_value(by_project["CPCA-013"].path, "rag_previous") is None  # nothing stored before
-    assert fill_period(EXAMPLE_PORTFOLIO_XLSX, Period(2024, 1), Settings(), examples, tmp_path / "none") == []
+    assert fill_period(load_portfolio(EXAMPLE_PORTFOLIO_XLSX), Period(2024, 1), Settings(), examples, tmp_path / "none") == []
 
 
 def test_fill_period_refuses_an_example_for_a_project_not_on_the_portfolio(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"2023-09": {"CPCA-999": {"values": {"rag_this_period": "Green"}}}}))
     with pytest.raises(ConfigError, match="CPCA-999 is not on the portfolio"):
-        fill_period(EXAMPLE_PORTFOLIO_XLSX, PERIOD, Settings(), tmp_path, tmp_path / "out")
+        fill_period(load_portfolio(EXAMPLE_PORTFOLIO_XLSX), PERIOD, Settings(), tmp_path, tmp_path / "out")
 
 
 def test_a_return_not_scripted_with_a_day_arrives_on_the_due_date(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"2023-09": {"CPCA-020": {"values": {"rag_this_period": "Green"}}}}))
-    (filled,) = fill_period(EXAMPLE_PORTFOLIO_XLSX, PERIOD, Settings(), tmp_path, tmp_path / "out")
+    (filled,) = fill_period(load_portfolio(EXAMPLE_PORTFOLIO_XLSX), PERIOD, Settings(), tmp_path, tmp_path / "out")
     assert filled.received == dt.datetime(2023, 10, 13, 9, 30)
 
 

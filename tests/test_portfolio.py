@@ -10,7 +10,8 @@ from conftest import EXAMPLE_PORTFOLIO_CSV, EXAMPLE_PORTFOLIO_XLSX, example_rows
 from etl.config import Settings
 from etl.errors import ConfigError, PortfolioError
 from etl.rules.periods import Period
-from etl.cycle.portfolio import load_portfolio, reporting_plan, write_portfolio
+from etl.cycle.portfolio import load_portfolio, reporting_plan
+from etl.workbooks.inputs import write_portfolio
 from schemas.portfolio import HEADERS
 
 
@@ -35,7 +36,7 @@ def test_example_workbook_loads_and_matches_its_csv_source():
 
 
 def test_committed_example_workbook_is_what_the_builder_makes(tmp_path):
-    from scripts.make_example_inputs import FIXED_TIME, portfolio_records
+    from etl.demo.examples import FIXED_TIME, portfolio_records
 
     rebuilt = write_portfolio(portfolio_records(EXAMPLE_PORTFOLIO_CSV), tmp_path / "p.xlsx", created=FIXED_TIME)
     assert rebuilt.read_bytes() == EXAMPLE_PORTFOLIO_XLSX.read_bytes(), "run scripts/make_example_inputs.py"

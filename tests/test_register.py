@@ -16,11 +16,12 @@ from openpyxl import load_workbook
 
 import cli
 import etl.workbooks.register as register_workbook
+from etl.office import Office
 from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio, reporting_plan
 from etl.rules.rag import RAG_SCALE, direction_of_travel, is_escalated
 from etl.cycle.register import (
-    NO_RAG, build_register, carried_label, make_register, rag_breakdown, register_path, slippage_days,
+    NO_RAG, build_register, carried_label, rag_breakdown, register_path, slippage_days,
 )
 from etl.workbooks.register import SHEETS, write_register
 from etl.store.db import Store
@@ -37,7 +38,8 @@ def case(tmp_path_factory, request):
     folder = tmp_path_factory.mktemp("register")
     store = request.getfixturevalue("pg_cluster").new_database() if request.param == "postgresql" else None
     portfolio, db = build_case(folder, store)
-    path, register = make_register(portfolio, db, folder / "outputs", PERIOD, AS_OF)
+    office = Office(outputs=folder / "outputs", db=db, portfolio_path=portfolio, settings=Settings())
+    path, register = office.register(PERIOD, AS_OF)
     return {"folder": folder, "portfolio": portfolio, "db": db, "path": path, "register": register,
             "book": load_workbook(path)}
 
@@ -435,7 +437,7 @@ def test_a_store_from_before_the_register_is_upgraded_in_place(tmp_path):
     db.commit()
     db.close()
     with Store(path) as store:
-        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
+        assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2  # later migrations apply too
         assert store.register_projects(PERIOD) is None
         store.record_register_projects(PERIOD, {"R-01": "Delivery"})
         store.record_register_projects(PERIOD, {"R-02": "Closed"})  # a rebuild replaces, not adds

@@ -1,13 +1,14 @@
 """The register opens in a real spreadsheet client (LibreOffice Calc) and prints every sheet."""
 
-from etl.cycle.register import make_register
+from etl.config import Settings
+from etl.office import Office
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from helpers_register import AS_OF, FORMULA_LIKE, PERIOD, build_case
 
 
 def test_register_converts_in_libreoffice(tmp_path):
     portfolio, db = build_case(tmp_path / "case")
-    path, _ = make_register(portfolio, db, tmp_path / "out", PERIOD, AS_OF)
+    path, _ = Office(outputs=tmp_path / "out", db=db, portfolio_path=portfolio, settings=Settings()).register(PERIOD, AS_OF)
     pdf = convert_to_pdf(path, tmp_path / "pdf")
     text = pdf_text(pdf)
     assert "Single Project Register: September 2024" in text

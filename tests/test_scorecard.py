@@ -10,11 +10,16 @@ from click.testing import CliRunner
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX
+from etl.config import Settings
+from etl.office import Office
 from etl.errors import ConfigError
 from etl.rules.periods import Period
 from etl.cycle.portfolio import load_portfolio
-from etl.rules.rag import BASELINE, CONTEXTUAL, RED
-from etl.cycle.scorecard import KpiError, build_scorecard, load_kpis, score_kpis, write_kpis
+from etl.rules.kpi_rules import BASELINE, CONTEXTUAL
+from etl.rules.rag import RED
+from etl.cycle.scorecard import load_kpis, score_kpis
+from etl.errors import KpiError
+from etl.workbooks.inputs import write_kpis
 from etl.workbooks.scorecard import NO_RETURN, committee_sheet_name
 from etl.store.db import Store
 from etl.workbooks.formats import RAG_COLOURS
@@ -30,7 +35,9 @@ SHEETS = [
 
 
 def run(tmp_path, kpis=EXAMPLE_KPIS_XLSX, period=SEPTEMBER, db=None):
-    return build_scorecard(kpis, period, db or tmp_path / "pmo.db", EXAMPLE_PORTFOLIO_XLSX, tmp_path / "out")
+    office = Office(outputs=tmp_path / "out", db=db or tmp_path / "pmo.db", portfolio_path=EXAMPLE_PORTFOLIO_XLSX,
+                    settings=Settings())
+    return office.scorecard(period, kpis)
 
 
 def header_positions(ws, header_row):
@@ -105,7 +112,7 @@ def _figure(text):
 
 
 def test_committed_example_kpi_workbook_is_what_the_builder_makes(tmp_path):
-    from scripts.make_example_inputs import FIXED_TIME, text_records
+    from etl.demo.examples import FIXED_TIME, text_records
 
     rebuilt = write_kpis(text_records(EXAMPLE_KPIS_CSV), tmp_path / "k.xlsx", created=FIXED_TIME)
     assert rebuilt.read_bytes() == EXAMPLE_KPIS_XLSX.read_bytes(), "run scripts/make_example_inputs.py"

@@ -13,13 +13,15 @@ from openpyxl import load_workbook
 
 import cli
 from conftest import EXAMPLE_PORTFOLIO_XLSX, example_rows, write_rows_csv
+from etl.office import Office
 from etl.contracts import fields as F
 from etl.config import Settings
 from etl.rules.periods import Period
 from etl.cycle.portfolio import load_portfolio, reporting_plan
 from etl.rules.rag import RAG_SCALE
 from etl.store.db import Store
-from etl.cycle.templates import Answers, TemplateContext, prepare_templates, template_name, write_template
+from etl.cycle.templates import Answers, TemplateContext, template_name
+from etl.workbooks.template import write_template
 from etl.workbooks.formats import INPUT_FILL, LOCKED_FILL
 from helpers_store import store_return
 
@@ -221,8 +223,8 @@ def test_previous_rag_and_description_come_from_the_store(tmp_path):
         store_return(store, portfolio, "CPCA-002", "2024-08",
                      Answers({"rag_this_period": "Amber/Red", "project_description": "Phase 3 teaching building"}),
                      tmp_path)
-    run = prepare_templates(EXAMPLE_PORTFOLIO_XLSX, PERIOD, Settings())
-    written, _ = run.write(tmp_path / "out", db)
+    office = Office(outputs=tmp_path / "out", db=db, portfolio_path=EXAMPLE_PORTFOLIO_XLSX, settings=Settings())
+    office.templates(PERIOD)
     folder = tmp_path / "out" / "2024-09" / "templates"
     with_history = load_workbook(folder / template_name("CPCA-002", PERIOD))
     ws, ref = resolve(with_history, "rag_previous")
@@ -264,12 +266,13 @@ def test_templates_no_longer_due_are_removed_on_a_rerun(tmp_path):
     rows = example_rows()
     csv_path = write_rows_csv(rows, tmp_path / "portfolio.csv")
     out = tmp_path / "out"
-    prepare_templates(csv_path, PERIOD, Settings()).write(out)
+    Office(outputs=out, db=tmp_path / "pmo.db", portfolio_path=csv_path, settings=Settings()).templates(PERIOD)
     first = rows[0]["Project ID"]
     assert (out / "2024-09" / "templates" / template_name(first, PERIOD)).exists()
     rows[0]["Stage"] = "Pipeline"
     write_rows_csv(rows, csv_path)
-    written, distribution = prepare_templates(csv_path, PERIOD, Settings()).write(out)
+    done = Office(outputs=out, db=tmp_path / "pmo.db", portfolio_path=csv_path, settings=Settings()).templates(PERIOD)
+    written, distribution = done.written, done.distribution
     assert not (out / "2024-09" / "templates" / template_name(first, PERIOD)).exists()
     assert first not in distribution.read_text(encoding="utf-8-sig")
     assert len(list((out / "2024-09" / "templates").iterdir())) == len(written)

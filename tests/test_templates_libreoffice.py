@@ -1,15 +1,16 @@
 """A generated template opens in a real spreadsheet client (LibreOffice Calc) and prints sensibly."""
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX
+from etl.office import Office
 from etl.config import Settings
 from etl.rules.periods import Period
-from etl.cycle.templates import prepare_templates
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 
 
 def test_full_and_simplified_templates_convert_in_libreoffice(tmp_path):
-    run = prepare_templates(EXAMPLE_PORTFOLIO_XLSX, Period(2024, 9), Settings())
-    written, _ = run.write(tmp_path / "out")
+    office = Office(outputs=tmp_path / "out", db=tmp_path / "pmo.db", portfolio_path=EXAMPLE_PORTFOLIO_XLSX,
+                    settings=Settings())
+    written = office.templates(Period(2024, 9)).written
     full = next(w for w in written if w.report_type == "Full")
     simple = next(w for w in written if w.report_type == "Simplified")
     for info in (full, simple):

@@ -1,6 +1,6 @@
 """The highlight-report fields: defined names, labels, kinds, and who fills them.
 
-This is the template contract of DESIGN.md in one table. The template writer lays the
+This is the template contract of docs/design.md in one table. The template writer lays the
 fields out from it, ingest reads returns by these names, the store keeps a column for each
 single-value field, and the register and highlight workbooks label their columns with it.
 """

@@ -192,6 +192,7 @@ def schema_problems(
             Problem(
                 rule.message(value),
                 file=file,
+                code=check,
                 field=header_of.get(field, field),
                 row=row,
                 cell=f"{letter}{row}" if letter else "",

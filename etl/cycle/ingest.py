@@ -1,11 +1,15 @@
 """Ingest a folder of returns: read, normalise, validate the batch, store, and report.
 
 `ingest_folder` walks the folder (and below, in sorted order), reads each return by its
-defined names (`etl.reader`), normalises what partners type (RAG variants, UK dates, money,
+defined names (`etl.cycle.reader`), normalises what partners type (RAG variants, UK dates, money,
 stray spaces), validates the whole batch at once with one lazy pandera validation per table
 (`schemas.highlight`), maps every failure back to its file and cell, then writes each file's
 outcome to the store in its own transaction and the validation report last. The files
 themselves are only ever read: never moved, changed or deleted.
+
+A saved e-mail in the folder (`.eml`, Outlook `.msg`) offers each workbook attached to it,
+received at the message's date (`etl.cycle.messages`); `ingest_offers` takes such offers
+from anywhere, which is how `pmo collect` ingests what it takes from the mailbox.
 
 Outcomes: accepted; accepted superseding an earlier return for the same project and period
 (both stay on record); rejected (with every problem); duplicate (these exact bytes were
@@ -23,7 +27,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable, Iterator
 
 import pandas as pd
 
@@ -31,8 +35,11 @@ from etl.contracts import fields as F
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
+from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import normalise_rag
-from etl.cycle.reader import FormulaError, RawReturn, ReturnUnreadable, is_spreadsheet_name, read_return, too_big
+from etl.cycle.reader import MB, FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
+from etl.errors import ReturnUnreadable
+from etl.cycle.offers import Offer
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
 from etl.rules.values import cell_text, clean_text, parse_date, parse_money
 from schemas import highlight as H
@@ -64,6 +71,7 @@ class FileOutcome:
     size: int | None = None
     received_at: dt.datetime | None = None
     return_id: int | None = None
+    message: str = ""  # for a workbook e-mailed: the message's sender, subject and date
 
     @property
     def errors(self) -> list[Problem]:
@@ -122,6 +130,8 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     Walks sub-folders; hidden files and folders (`.DS_Store`, Excel's `~$` lock files, `.git`)
     are skipped and hidden folders not entered.
     """
+    from etl.cycle.messages import is_message_name
+
     found: list[tuple[Path, str | None]] = []
 
     def walk(directory: Path) -> None:
@@ -138,7 +148,7 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
                 found.append((entry, "not a regular file"))
             elif hidden:
                 found.append((entry, "a hidden file (e.g. an Excel lock file or system file)"))
-            elif not is_spreadsheet_name(entry):
+            elif not is_spreadsheet_name(entry) and not is_message_name(entry):
                 found.append((entry, f"not a spreadsheet ({entry.suffix or 'no extension'})"))
             else:
                 found.append((entry, None))
@@ -251,10 +261,8 @@ def _display(value: Any) -> str:
         return ""
     if isinstance(value, H.Unparsed):
         return _display(value.raw)
-    if isinstance(value, dt.datetime):
-        return value.strftime("%d/%m/%Y %H:%M") if value.time() != dt.time(0) else value.strftime("%d/%m/%Y")
     if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
+        return uk_date(value, with_time=True)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
@@ -262,9 +270,12 @@ def _display(value: Any) -> str:
 
 def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell: Any, file: str,
              table_row: bool) -> Problem:
-    fix = H.fix_for_kind(H.KINDS.get(column, "")) if check == "unreadable" else rule.fix(label, value)
+    kind = H.KINDS.get(column, "")
+    fix = H.fix_for_kind(kind) if check == "unreadable" else rule.fix(label, value)
+    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…).
+    code = f"not_a_{kind or 'value'}" if check == "unreadable" else check
     return Problem(
-        rule.message(label, value), file=file, field=label, sheet=cell.sheet if cell else "",
+        rule.message(label, value), file=file, code=code, field=label, sheet=cell.sheet if cell else "",
         row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
         value=_display(cell.value if cell else value), fix=fix,
     )
@@ -383,55 +394,104 @@ def _later_return(store: Store, record: ReturnRecord, offered: OfferedFile) -> d
 # ----------------------------------------------------------------------------- the run
 
 
+def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[Offer]:
+    """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook."""
+    from etl.cycle.messages import (
+        is_message_name, message_headers, message_offers, read_message_file, too_big_message,
+    )
+
+    limit = int(settings.max_return_mb * 1024 * 1024)
+    for path, skip_reason in offered_paths(folder):
+        name = path.relative_to(folder).as_posix()
+        if skip_reason is not None:
+            offered = _offered(path, period, None) if path.is_file() and not path.is_symlink() else None
+            yield Offer(name, path, offered, skip=skip_reason)
+        elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
+            # Not opened: what it carries would be over the limit once decoded from base64.
+            problem = too_big_message(name, path.stat().st_size, settings.max_return_mb)
+            yield Offer(name, path, _offered(path, period, None), problems=[problem],
+                        message=message_headers(path, settings.timezone).describe())
+        elif is_message_name(path):
+            message = read_message_file(path, settings.timezone)
+            saved = _offered(path, period, message.raw).received_at
+            yield from message_offers(message, name, path, str(period), settings.timezone, saved)
+        else:
+            size = path.stat().st_size
+            data = None if size > limit else path.read_bytes()
+            yield Offer(name, path, _offered(path, period, data), data, path)
+
+
 def ingest_folder(
     folder: Path,
     period: Period,
     store: Store,
     portfolio: pd.DataFrame,
     settings: Settings,
-    outputs: Path,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
 ) -> IngestResult:
-    """Ingest every return in `folder` (and below) for `period`; write the validation report.
+    """Ingest every return in `folder` (and below; saved e-mails too) for `period` into the store.
 
-    `portfolio` is `etl.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
+    `portfolio` is `etl.cycle.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
     for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
     the folder does not exist.
     """
-    from etl.cycle.portfolio import reporting_plan
-    from etl.workbooks.validation_report import write_validation_report
-
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
+    return ingest_offers(folder_offers(folder, period, settings), folder, period, store, portfolio, settings,
+                         on_file, today)
+
+
+def ingest_offers(
+    offers: Iterable[Offer],
+    folder: Path,
+    period: Period,
+    store: Store,
+    portfolio: pd.DataFrame,
+    settings: Settings,
+    on_file: Callable[[Path], None] | None = None,
+    today: dt.date | None = None,
+) -> IngestResult:
+    """Ingest `offers` (files of `folder`, or workbooks attached to e-mails) for `period` into the store."""
+    from etl.cycle.portfolio import reporting_plan
+
     today = today or dt.date.today()
-    result = IngestResult(period, folder)
-    done = on_file or (lambda path: None)
-    limit = int(settings.max_return_mb * 1024 * 1024)
+    result = IngestResult(period, Path(folder))
+    told: set[Path] = set()
+
+    def done(path: Path) -> None:
+        # Once per entry of the folder, however many workbooks a message carried.
+        if on_file is not None and path not in told:
+            told.add(path)
+            on_file(path)
+
     delay = float(os.environ.get(SLOW_ENV) or 0)
 
     pending: list[tuple[FileOutcome, OfferedFile]] = []
     returns: dict[str, RawReturn] = {}
     first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
     copies: list[tuple[FileOutcome, FileOutcome]] = []
-    for path, skip_reason in offered_paths(folder):
-        name = path.relative_to(folder).as_posix()
-        outcome = FileOutcome(path, name)
-        if skip_reason is not None:
+    message_of: dict[str, str] = {}  # outcome name -> its message's key
+    for item in offers:
+        name, path = item.name, item.path
+        outcome = FileOutcome(path, name, message=item.message)
+        offered = item.offered
+        if item.skip is not None:
             outcome.outcome = OUTCOME_SKIPPED
-            outcome.problems = [Problem(f"Skipped: {skip_reason}.", file=name, severity="warning")]
-            if path.is_file() and not path.is_symlink():
-                offered = _offered(path, period, None)
+            outcome.problems = [Problem(f"Skipped: {item.skip}.", file=name, code="skipped", severity="warning")]
+            if offered is not None:
                 _describe(outcome, offered)
                 _log_once(store, offered, SKIPPED, outcome.problems, None)
             result._add(outcome)
             done(path)
             continue
-        size = path.stat().st_size
-        data = None if size > limit else path.read_bytes()
-        offered = _offered(path, period, data)
+        assert offered is not None
         _describe(outcome, offered)
+        if item.problems:
+            outcome.problems = list(item.problems)
+            pending.append((outcome, offered))
+            continue
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:
             if earlier is not None:
@@ -443,13 +503,16 @@ def ingest_folder(
             done(path)
             continue
         first_of[offered.sha256] = outcome
-        raw = _read(outcome, data, settings)
+        raw = _read(outcome, item.data, settings, item.read_as or path)
         if raw is not None:
             returns[name] = raw
+        if item.message_key:
+            message_of[name] = item.message_key
         pending.append((outcome, offered))
 
     found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
     plan = reporting_plan(portfolio, period, settings)
+    several = _several_per_project(pending, message_of)
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
         if raw is not None:
@@ -459,6 +522,8 @@ def ingest_folder(
                 outcome.project_id = values["project_id"]
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
             outcome.problems += _date_warnings(outcome, raw, values, period)
+            outcome.problems += several.get(outcome.name, [])
+            outcome.problems += _sender_warnings(outcome, offered, portfolio)
         if raw is not None and not outcome.errors:
             _accept(store, outcome, offered, _record(raw, normalised.values[outcome.name],
                                                      normalised.tables[outcome.name]))
@@ -474,18 +539,48 @@ def ingest_folder(
         # Said once the first file's fate is known.
         copy.project_id = first.project_id
         copy.problems = [Problem(f"Identical to {first.name} ({first.outcome.lower()} above); skipped.",
-                                 file=copy.name, severity="warning")]
-    result.report_path = write_validation_report(result, Path(outputs) / str(period) / REPORT_NAME)
+                                 file=copy.name, code="duplicate", severity="warning")]
     return result
 
 
-def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawReturn | None:
-    """Read one return; on failure, None with the reasons in `outcome.problems`."""
+def _several_per_project(pending: list[tuple[FileOutcome, OfferedFile]],
+                         message_of: dict[str, str]) -> dict[str, list[Problem]]:
+    """An error for each workbook of a message that carries more than one for the same project."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for outcome, _ in pending:
+        if outcome.name in message_of and outcome.project_id:
+            groups.setdefault((message_of[outcome.name], outcome.project_id), []).append(outcome.name)
+    out: dict[str, list[Problem]] = {}
+    for (_, project), names in groups.items():
+        if len(names) > 1:
+            for name in names:
+                out[name] = [Problem(
+                    f"The message carries {len(names)} workbooks for {project} "
+                    f"({', '.join(n.rsplit(' › ', 1)[-1] for n in names)}): which one is the return is not clear, "
+                    "so none was taken.", file=name, code="several_workbooks",
+                    fix="Ask the sender to reply with only the final return attached.")]
+    return out
+
+
+def _sender_warnings(outcome: FileOutcome, offered: OfferedFile, portfolio: pd.DataFrame) -> list[Problem]:
+    """A return e-mailed by someone other than the project's manager or internal representative."""
+    from etl.cycle.messages import expected_senders, sender_problem
+
+    if not offered.sender or outcome.project_id not in portfolio.index:
+        return []
+    row = portfolio.loc[outcome.project_id]
+    expected = expected_senders(row.get("project_manager_email"), row.get("internal_representative_email"))
+    problem = sender_problem(offered.sender, expected, outcome.name)
+    return [problem] if problem else []
+
+
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as: Path) -> RawReturn | None:
+    """Read one return (its kind from `read_as`'s extension); on failure, None with the reasons in `outcome.problems`."""
     if data is None:
         outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
         return None
     try:
-        raw = read_return(outcome.path, data, settings.max_return_mb, name=outcome.name)
+        raw = read_return(read_as, data, settings.max_return_mb, name=outcome.name)
     except ReturnUnreadable as exc:
         outcome.problems, outcome.project_id = exc.problems, exc.project_id
         return None
@@ -494,7 +589,7 @@ def _read(outcome: FileOutcome, data: bytes | None, settings: Settings) -> RawRe
     except BaseException as exc:  # noqa: BLE001 - e.g. a reader panic on a malformed part
         # One odd file must not stop the batch: reject it, saying what failed.
         outcome.problems = [Problem(
-            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name,
+            f"The workbook could not be read ({exc.__class__.__name__}: {exc}).", file=outcome.name, code="unreadable",
             fix="Ask the sender to save the workbook again as .xlsx and re-attach it.")]
         return None
     outcome.project_id = raw.project_id
@@ -508,7 +603,8 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
     if later is not None:
         outcome.problems.append(Problem(
             f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-            "already on record, so this one is kept as superseded by it.", file=outcome.name, severity="warning"))
+            "already on record, so this one is kept as superseded by it.", file=outcome.name, code="later_return_stands",
+            severity="warning"))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
     if stored.already is not None:  # another officer's run stored these bytes meanwhile
@@ -524,11 +620,12 @@ def _already_ingested(outcome: FileOutcome, earlier: Any) -> None:
     outcome.project_id = earlier["project_id"]
     outcome.problems = [Problem(
         f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
-        f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=outcome.name, severity="warning")]
+        f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=outcome.name, code="duplicate",
+        severity="warning")]
 
 
 def _uk_day(iso: str) -> str:
-    return dt.date.fromisoformat(iso[:10]).strftime("%d/%m/%Y")
+    return uk_date(stored_date(iso))
 
 
 def _describe(outcome: FileOutcome, offered: OfferedFile) -> None:
@@ -547,7 +644,7 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     cell = raw.fields.get("project_id")
     return [Problem(
         f"{project} is not due to report for {period} ({why}); the return was accepted anyway.",
-        file=outcome.name, field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
+        file=outcome.name, code="not_due", field=F.FIELD_BY_NAME["project_id"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=project, severity="warning",
         fix="Nothing to do, unless the project's stage or frequency on the portfolio is out of date.",
     )]
@@ -561,7 +658,7 @@ def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any],
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(
         f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
-        "finished, or is the forecast out of date?", file=outcome.name,
+        "finished, or is the forecast out of date?", file=outcome.name, code="forecast_before_period",
         field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",
         fix="If the project has finished, tell the Programme Office so it can be closed; otherwise update the forecast.",

@@ -117,25 +117,3 @@ def due_projects(portfolio: pd.DataFrame, period: periods.Period, settings: Sett
     """The projects that owe a return for this period (see `reporting_plan`)."""
     plan = reporting_plan(portfolio, period, settings)
     return plan[plan["due"]]
-
-
-_WRITE_KINDS = {
-    "Delivery Cost (£)": ("money", 14),
-    "Agreed Completion Date": ("date", 13),
-    "Latitude": ("number", 10),
-    "Longitude": ("number", 10),
-    "Project Name": ("wrap", 34),
-    "Override Reason": ("wrap", 30),
-}
-
-
-def write_portfolio(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
-    """Write a portfolio workbook (sheet `Projects`) from rows keyed by the contract headers.
-
-    Values are written as given (numbers as numbers, dates as dates, text as text), so a
-    test or the example builder can also write the mistakes an officer might type.
-    """
-    from etl.workbooks.formats import Column, write_list_workbook
-
-    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in HEADERS]
-    return write_list_workbook(path, SHEET, columns, records, "Project portfolio", created)

@@ -1,6 +1,6 @@
 """Read one returned highlight report by its defined names, or say exactly why it cannot be read.
 
-A return is read by the workbook-level defined names of the template contract (`etl.fields`),
+A return is read by the workbook-level defined names of the template contract (`etl.contracts.fields`),
 never by fixed cell addresses, so it still reads after a partner inserts rows or moves a
 cell. The names come from `xl/workbook.xml` (zipfile and a defused XML parse); the values
 come from python-calamine, which gives the cached result of any formula. Measured on a
@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.contracts import fields as F
-from etl.errors import Problem
+from etl.errors import Problem, ReturnUnreadable
 from etl.rules.periods import FULL, REPORT_TYPES, SIMPLIFIED
 from etl.contracts.tables import column_letter
 from etl.rules.values import cell_text
@@ -85,15 +85,6 @@ class RawReturn:
     warnings: list[Problem] = field(default_factory=list)
 
 
-class ReturnUnreadable(Exception):
-    """The file cannot be read as a return; `problems` say why (and what to do)."""
-
-    def __init__(self, problems: list[Problem], project_id: str | None = None):
-        super().__init__("; ".join(p.message for p in problems))
-        self.problems = problems
-        self.project_id = project_id
-
-
 def _col_index(letters: str) -> int:
     index = 0
     for char in letters:
@@ -110,14 +101,14 @@ def too_big(name: str, size: int, max_mb: float) -> Problem:
     """The problem for a file over the size limit (checked before it is read)."""
     return Problem(
         f"The file is {size / MB:.1f} MB, over the {max_mb:g} MB limit for a return, so it was not read.",
-        file=name, value=size,
+        file=name, code="too_big", value=size,
         fix="A highlight report is normally well under 1 MB: ask the sender to remove pasted pictures or "
             "extra sheets and send the template again (or raise max_return_mb in pmo.toml).",
     )
 
 
-def _fail(name: str, message: str, fix: str = "", **where: Any) -> ReturnUnreadable:
-    return ReturnUnreadable([Problem(message, file=name, fix=fix, **where)])
+def _fail(name: str, code: str, message: str, fix: str = "", **where: Any) -> ReturnUnreadable:
+    return ReturnUnreadable([Problem(message, file=name, code=code, fix=fix, **where)])
 
 
 def _looks_like_text(data: bytes) -> bool:
@@ -137,25 +128,25 @@ def _looks_like_text(data: bytes) -> bool:
 def _check_container(name: str, suffix: str, data: bytes) -> None:
     """Raise `ReturnUnreadable` for any container that is not an .xlsx/.xlsm package."""
     if not data:
-        raise _fail(name, "The file is empty (0 bytes): it was not saved properly or the attachment was lost.",
+        raise _fail(name, "empty_file", "The file is empty (0 bytes): it was not saved properly or the attachment was lost.",
                     "Ask the sender to save the completed workbook and send it again.")
     if data.startswith(_OLE_MAGIC):
         if _ENCRYPTED_MARK in data:
             raise _fail(
-                name, "The workbook is password-protected (encrypted), so it cannot be read.",
+                name, "encrypted", "The workbook is password-protected (encrypted), so it cannot be read.",
                 "Ask the sender to remove the password (File > Info > Protect Workbook > Encrypt with "
                 "Password, clear it), save, and send it again. Sheet protection without a password is fine.")
         if _XLS_MARK in data:
-            raise _fail(name, "This is an old-style Excel 97-2003 workbook (.xls), not the .xlsx template, so "
+            raise _fail(name, "legacy_xls", "This is an old-style Excel 97-2003 workbook (.xls), not the .xlsx template, so "
                               "its fields cannot be found.", _SEND_XLSX)
-        raise _fail(name, "This is an Office document of another kind (not an Excel workbook).", _FRESH_TEMPLATE)
+        raise _fail(name, "not_a_workbook", "This is an Office document of another kind (not an Excel workbook).", _FRESH_TEMPLATE)
     if data.startswith(b"PK"):
         return
     if suffix == ".csv" or _looks_like_text(data):
         what = "a CSV (text) file" if suffix == ".csv" else f"a text file (probably a CSV) renamed '{suffix}'"
-        raise _fail(name, f"This is {what}, not an Excel workbook: a CSV cannot carry the template's fields.",
+        raise _fail(name, "csv_not_workbook", f"This is {what}, not an Excel workbook: a CSV cannot carry the template's fields.",
                     _FRESH_TEMPLATE)
-    raise _fail(name, "This file is not in a spreadsheet format pmo can read (it is not an .xlsx workbook).",
+    raise _fail(name, "not_a_workbook", "This file is not in a spreadsheet format pmo can read (it is not an .xlsx workbook).",
                 _FRESH_TEMPLATE)
 
 
@@ -165,7 +156,7 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
         package = zipfile.ZipFile(io.BytesIO(data))
         infos = package.infolist()
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise _fail(name, f"The file is damaged or incomplete (not a readable workbook: {exc}). It may have been "
+        raise _fail(name, "damaged", f"The file is damaged or incomplete (not a readable workbook: {exc}). It may have been "
                           "cut short when it was saved, copied or attached.",
                     "Ask the sender to save the workbook again and re-attach it.") from None
     limit = int(max_mb * MB * UNZIPPED_FACTOR)
@@ -174,18 +165,18 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
     if total > limit or squeezed:
         why = (f"over the {limit / MB:,.0f} MB pmo allows" if total > limit
                else f"with a part compressed more than {MAX_RATIO} to 1")
-        raise _fail(name, f"The workbook would expand to {total / MB:,.0f} MB when opened (a 'zip bomb', or "
+        raise _fail(name, "zip_bomb", f"The workbook would expand to {total / MB:,.0f} MB when opened (a 'zip bomb', or "
                           f"hugely bloated), {why}, so it was not opened.", _FRESH_TEMPLATE, value=total)
     names = {i.filename for i in infos}
     if "mimetype" in names and package.read("mimetype")[:len(_ODS_MIME)] == _ODS_MIME:
-        raise _fail(name, "This is an OpenDocument spreadsheet (.ods, e.g. from LibreOffice), not the .xlsx template.",
+        raise _fail(name, "ods_not_xlsx", "This is an OpenDocument spreadsheet (.ods, e.g. from LibreOffice), not the .xlsx template.",
                     "Ask the sender to use File > Save As > Excel 2007-365 (.xlsx), then send it again.")
     if "xl/workbook.bin" in names:
-        raise _fail(name, "This is a binary Excel workbook (.xlsb), not the .xlsx template.", _SEND_XLSX)
+        raise _fail(name, "xlsb_not_xlsx", "This is a binary Excel workbook (.xlsb), not the .xlsx template.", _SEND_XLSX)
     if "xl/workbook.xml" not in names:
-        raise _fail(name, "This is a zip file, but not an Excel workbook.", _FRESH_TEMPLATE)
+        raise _fail(name, "not_a_workbook", "This is a zip file, but not an Excel workbook.", _FRESH_TEMPLATE)
     if any(i.flag_bits & 0x1 for i in infos):
-        raise _fail(name, "Parts of the workbook are encrypted, so it cannot be read.",
+        raise _fail(name, "encrypted", "Parts of the workbook are encrypted, so it cannot be read.",
                     "Ask the sender to remove any password and send it again.")
     # The directory can lie about sizes: decompress every part in chunks with a running cap
     # (this also finds truncated or corrupted parts by their checksums).
@@ -196,10 +187,10 @@ def _open_zip(name: str, data: bytes, max_mb: float) -> zipfile.ZipFile:
                 while chunk := part.read(1 << 16):
                     seen += len(chunk)
                     if seen > limit:
-                        raise _fail(name, f"The workbook expands to more than {limit / MB:,.0f} MB when opened "
+                        raise _fail(name, "zip_bomb", f"The workbook expands to more than {limit / MB:,.0f} MB when opened "
                                           "(a 'zip bomb'), so it was not read.", _FRESH_TEMPLATE)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
-        raise _fail(name, f"The file is damaged (part '{info.filename}' cannot be read: {exc}).",
+        raise _fail(name, "damaged", f"The file is damaged (part '{info.filename}' cannot be read: {exc}).",
                     "Ask the sender to save the workbook again and re-attach it.") from None
     return package
 
@@ -224,7 +215,7 @@ def _workbook_xml(name: str, package: zipfile.ZipFile) -> _Book:
     try:
         root = ElementTree.fromstring(package.read("xl/workbook.xml"))
     except (DefusedXmlException, ElementTree.ParseError) as exc:
-        raise _fail(name, f"The workbook's structure cannot be read ({exc.__class__.__name__}).", _FRESH_TEMPLATE) \
+        raise _fail(name, "damaged", f"The workbook's structure cannot be read ({exc.__class__.__name__}).", _FRESH_TEMPLATE) \
             from None
     sheets = {s.get("name", ""): s.get("state", "visible") for s in root.iter(f"{_MAIN_NS}sheet")}
     sheet_list = list(sheets)
@@ -290,7 +281,7 @@ class _Values:
         try:
             self.book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         except Exception as exc:  # calamine raises several types for a damaged file
-            raise _fail(name, f"The workbook cannot be opened ({exc.__class__.__name__}: {exc}).",
+            raise _fail(name, "damaged", f"The workbook cannot be opened ({exc.__class__.__name__}: {exc}).",
                         "Ask the sender to save the workbook again and re-attach it.") from None
         self.cache: dict[str, list[list[Any]]] = {}
 
@@ -299,7 +290,7 @@ class _Values:
             try:
                 self.cache[sheet] = self.book.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
             except Exception as exc:
-                raise _fail(self.name, f"Sheet '{sheet}' cannot be read ({exc.__class__.__name__}: {exc}).",
+                raise _fail(self.name, "damaged", f"Sheet '{sheet}' cannot be read ({exc.__class__.__name__}: {exc}).",
                             _FRESH_TEMPLATE, sheet=sheet) from None
         return self.cache[sheet]
 
@@ -350,24 +341,24 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
     if book.macros:
         warnings.append(Problem(
             "The workbook contains macros (VBA); they were not run and are ignored: only the values were read.",
-            file=name, severity="warning",
+            file=name, code="macros_ignored", severity="warning",
             fix="Nothing to do for this return; next time please return the template as .xlsx.",
         ))
     if book.external_links:
         warnings.append(Problem(
             "The workbook links to other workbooks; the links were not followed: values were read as last saved.",
-            file=name, severity="warning",
+            file=name, code="external_links", severity="warning",
             fix="Check the linked values look right; next time please type values rather than linking them.",
         ))
 
     meta = _meta(values, book)
     project_field = _parse_ref(book.names.get("project_id", ""))
     if not meta and project_field is None:
-        raise _fail(name, "This workbook is not a pmo highlight-report template: it has neither the hidden "
+        raise _fail(name, "not_a_template", "This workbook is not a pmo highlight-report template: it has neither the hidden "
                           "_meta sheet nor a 'project_id' field.", _FRESH_TEMPLATE)
     version = meta.get("template_version") or None
     if meta and version not in KNOWN_VERSIONS:
-        raise _fail(name, f"The template version is '{version or 'blank'}', which this pmo cannot read "
+        raise _fail(name, "template_version", f"The template version is '{version or 'blank'}', which this pmo cannot read "
                           f"(it reads version {', '.join(KNOWN_VERSIONS)}).",
                     "Send the sender this period's template and ask them to fill that in.",
                     sheet=F.META_SHEET, value=version)
@@ -380,7 +371,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
     if report_type not in REPORT_TYPES:
         raise ReturnUnreadable([Problem(
             f"The report type in the template is '{report_type}', not one of {', '.join(REPORT_TYPES)}.",
-            file=name, sheet=F.META_SHEET, value=report_type, fix=_FRESH_TEMPLATE)], project_id)
+            file=name, code="report_type", sheet=F.META_SHEET, value=report_type, fix=_FRESH_TEMPLATE)], project_id)
 
     problems: list[Problem] = []
     raw = RawReturn(path, name, project_id, report_type, version, warnings=warnings)
@@ -396,7 +387,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
         if c2 - c1 + 1 < len(table.columns):
             problems.append(Problem(
                 f"The '{table.label}' table has lost a column (its defined name '{table.name}' now covers "
-                f"{c2 - c1 + 1} columns, not {len(table.columns)}).", file=name, field=table.label, sheet=sheet,
+                f"{c2 - c1 + 1} columns, not {len(table.columns)}).", file=name, code="table_columns", field=table.label, sheet=sheet,
                 fix=_FRESH_TEMPLATE))
             continue
         rows = []
@@ -417,7 +408,7 @@ def _located(name: str, book: _Book, key: str, label: str, problems: list[Proble
         problems.append(Problem(
             f"The field '{label}' cannot be found: its defined name '{key}' is missing from the workbook "
             "(it was probably deleted, or its cell was cut or deleted).",
-            file=name, field=label, fix=_FRESH_TEMPLATE))
+            file=name, code="name_missing", field=label, fix=_FRESH_TEMPLATE))
         return None
     parsed = _parse_ref(ref)
     if parsed is None or parsed[0] not in book.sheets:
@@ -426,6 +417,6 @@ def _located(name: str, book: _Book, key: str, label: str, problems: list[Proble
             f"The field '{label}' cannot be found: its defined name '{key}' "
             + ("no longer points at a cell (#REF!: its cell was deleted)." if broken
                else f"points at '{ref}', which is not a cell of this workbook."),
-            file=name, field=label, value=ref, fix=_FRESH_TEMPLATE))
+            file=name, code="name_broken", field=label, value=ref, fix=_FRESH_TEMPLATE))
         return None
     return parsed

@@ -1,12 +1,12 @@
 """Assemble the Single Project Register: every project on one line, and the lists drawn from it.
 
-From the portfolio, the history store and the period's return status (`etl.status`), it
+From the portfolio, the history store and the period's return status (`etl.cycle.status`), it
 works out for each project the RAG shown (this period's return; for a project not due,
 paused or closed, its last known RAG, carried forward and marked with its period), the
 previous RAG and the direction of travel, escalation, slippage and the narrative of the
 return shown. From those rows come the Escalations list, the Missing Returns chase list,
 the Changes since the previous period, the Summary counts and the twelve-period trend.
-Laying the workbook out is `etl.register_workbook`'s job.
+Laying the workbook out is `etl.workbooks.register`'s job; `etl.office.Office.register` wires the two.
 """
 
 from __future__ import annotations
@@ -24,10 +24,11 @@ from etl.rules import periods
 from etl.config import Settings
 from etl.rules.periods import Period
 from etl.rules.rag import DOWN, RAG_SCALE, RED, direction_of_travel, is_escalated
+from etl.cycle.messages import expected_senders, sent_by_note
 from etl.cycle.status import period_status
-from etl.store.backend import describe, store_exists
+from etl.store.db import Store
 from etl.store.runs import officer_name
-from etl.store.db import Store, stored_date
+from etl.rules.dates import stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
 NO_RAG = "No RAG"  # breakdown column for projects with nothing to show
@@ -164,6 +165,7 @@ def build_register(
         if state in (periods.RECEIVED, periods.RECEIVED_LATE) or state in _CARRIED:
             shown[pid] = history.last(pid, this)
     details = store.returns_by_id([r["id"] for r in shown.values() if r is not None])
+    senders = store.senders_of(list(details))
 
     rows = []
     for row in plan:
@@ -218,6 +220,8 @@ def build_register(
             "days_overdue": int(row["days_overdue"] or 0),
             "rejected_files": int(row["rejected_files"] or 0),
             "escalation_reason": _escalation_reason(rag, previous, direction),
+            "sent_by": sent_by_note(senders.get(got["id"]) if got else None,
+                                    expected_senders(row["project_manager_email"], row["internal_representative_email"])),
         })
 
     earlier = store.register_projects(period.shift(-1))
@@ -306,28 +310,3 @@ def rag_trend(portfolio: pd.DataFrame, history: _History, period: Period) -> lis
                 shown = None  # due and not received: nothing to show that month
             tally[(shown["rag_this_period"] if shown is not None else None) or NO_RAG] += 1
     return list(zip(months, counts))
-
-def make_register(
-    portfolio_path: Path | str,
-    db_path: Path | str,
-    outputs: Path | str,
-    period: Period,
-    as_of: dt.date,
-    settings: Settings | None = None,
-) -> tuple[Path, Register]:
-    """Load the portfolio, build the register from the store, write the workbook (atomically)."""
-    from etl.errors import ConfigError
-    from etl.cycle.portfolio import load_portfolio
-    from etl.workbooks.register import write_register
-
-    settings = settings or Settings()
-    portfolio_path = Path(portfolio_path)
-    if not portfolio_path.exists():
-        raise ConfigError(f"{portfolio_path}: portfolio not found (put it there, or pass --portfolio)")
-    if not store_exists(db_path):
-        raise ConfigError(f"{describe(db_path)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
-    portfolio = load_portfolio(portfolio_path, settings)
-    with Store(db_path) as store:
-        register = build_register(portfolio, store, period, as_of, settings)
-    path = write_register(register, register_path(outputs, period))
-    return path, register

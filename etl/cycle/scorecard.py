@@ -2,11 +2,11 @@
 
 `load_kpis` reads `inputs/kpis.xlsx` (sheet `KPIs`) or a `.csv` with the same headers and
 either raises `KpiError` (exit 2) listing every bad cell, or returns typed `Kpi`s.
-`score_kpis` applies the rules of `etl.rag` (Appendix 5) with the store's history: a blank
+`score_kpis` applies the rules of `etl.rules.kpi_rules` (Appendix 5) with the store's history: a blank
 previous figure is taken from the last period on record, and each KPI carries its series
 for a sparkline. `record_kpi_values` writes the period's figures and ratings to the store's
 `kpi_values` table in one transaction, so the next period's report reads them back.
-`build_scorecard` does all of it and writes the workbook (see `etl.scorecard_report`).
+`etl.office.Office.scorecard` does all of it and writes the workbook (see `etl.workbooks.scorecard`).
 """
 
 from __future__ import annotations
@@ -17,20 +17,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from etl.rules import rag
+from etl.rules import kpi_rules, rag
 from etl.rules import values
-from etl.config import Settings
-from etl.errors import ConfigError
+from etl.errors import KpiError
 from etl.rules.periods import Period
-from etl.store.db import Store, now_iso, stored_date
+from etl.store.db import Store, now_iso
+from etl.rules.dates import stored_date
 from etl.contracts.tables import read_table, validate_table
 
 #: Where the corporate performance report goes, under `<outputs>/<period>/`.
 REPORT_NAME = "corporate_performance_report_{period}.xlsx"
-
-
-class KpiError(ConfigError):
-    """The KPI sheet cannot be used; `problems` lists every row, column and cell at fault."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +45,7 @@ class Kpi:
     previous: float | None
     current: float | None
     target: float | None
-    status: str | None  # None, or one of rag.KPI_STATUSES
+    status: str | None  # None, or one of kpi_rules.KPI_STATUSES
     committee: str | None
     percent: bool = False  # figures are percentages (typed as `62.6%` or formatted as %)
 
@@ -76,7 +72,7 @@ class ScoredKpi:
     def change(self) -> float | None:
         if self.kpi.current is None or self.previous is None:
             return None
-        return float(rag.exact(self.kpi.current) - rag.exact(self.previous))
+        return float(kpi_rules.exact(self.kpi.current) - kpi_rules.exact(self.previous))
 
     @property
     def is_red(self) -> bool:
@@ -125,7 +121,7 @@ def _figure(value: object) -> float | None:
     """A figure as the float nearest the decimal it shows to 12 significant digits, so a
     figure Excel computed (0.1 + 0.2) is taken as the 0.3 on screen."""
     number = values.parse_number(value)
-    return None if number is None else float(rag.exact(number))
+    return None if number is None else float(kpi_rules.exact(number))
 
 
 def load_kpis(path: Path | str) -> list[Kpi]:
@@ -149,7 +145,7 @@ def load_kpis(path: Path | str) -> list[Kpi]:
                 row=int(number),
                 **text,
                 latest_data=_latest_data_text(record["latest_data"]),
-                direction=rag.normalise_direction(record["direction"]),
+                direction=kpi_rules.normalise_direction(record["direction"]),
                 previous=_figure(record["previous"]),
                 current=_figure(record["current"]),
                 target=_figure(record["target"]),
@@ -159,44 +155,6 @@ def load_kpis(path: Path | str) -> list[Kpi]:
             )
         )
     return kpis
-
-
-_KPI_WIDTHS = {"Metric": ("wrap", 46), "Scorecard Perspective": ("wrap", 22), "Strategic Objective": ("wrap", 22),
-               "Indicator of Progress": ("wrap", 22), "Committee": ("wrap", 20)}
-
-
-def write_kpis(records: list[dict[str, object]], path: Path | str, created: dt.datetime | None = None) -> Path:
-    """Write a KPI sheet (sheet `KPIs`) from rows keyed by the contract headers.
-
-    A figure given as text that reads as a number is written as Excel would store it if
-    typed: a number, formatted as a percentage when it was typed with `%`. Anything else is
-    written as given, so a test can also write the mistakes an officer might type.
-    """
-    from schemas.kpi import FIGURES, HEADERS, SHEET
-    from etl.workbooks.formats import Column, figure_format, write_list_workbook
-
-    figure_headers = [h for h, f in HEADERS.items() if f in FIGURES]
-    columns = [Column(h, h, *_KPI_WIDTHS.get(h, ("text", 14))) for h in HEADERS]
-    typed: list[dict[str, object]] = []
-    percent_cells: list[tuple[int, int, float]] = []
-    for number, record in enumerate(records, start=1):
-        row = dict(record)
-        for header in figure_headers:
-            value = row.get(header)
-            if isinstance(value, str):
-                try:
-                    parsed = values.parse_number(value)
-                except ValueError:
-                    continue
-                row[header] = parsed
-                if parsed is not None and value.strip().endswith("%"):
-                    percent_cells.append((number, list(HEADERS).index(header), parsed))
-        typed.append(row)
-    def percent_figures(ws, formats) -> None:
-        for row, col, value in percent_cells:
-            ws.write_number(row, col, value, formats[figure_format(2, percent=True)])
-
-    return write_list_workbook(path, SHEET, columns, typed, "Corporate KPIs", created, finish=percent_figures)
 
 
 # ----------------------------------------------------------------------------- history
@@ -241,10 +199,10 @@ def score_kpi(kpi: Kpi, period: Period | str, earlier: list[tuple[str, float | N
         recorded = [(p, v) for p, v in earlier if v is not None]
         if recorded:
             previous_period, previous = recorded[-1]
-    rag_direction, rag_target = rag.kpi_ratings(kpi.current, previous, kpi.target, kpi.direction, kpi.status)
+    rag_direction, rag_target = kpi_rules.kpi_ratings(kpi.current, previous, kpi.target, kpi.direction, kpi.status)
     history = tuple(earlier) + ((str(period), kpi.current),) if earlier else ()
     return ScoredKpi(
-        kpi, previous, previous_period, rag.kpi_direction_of_travel(kpi.current, previous),
+        kpi, previous, previous_period, kpi_rules.kpi_direction_of_travel(kpi.current, previous),
         rag_direction, rag_target, history,
     )
 
@@ -332,31 +290,3 @@ class ScorecardRun:
             key = s.rag_direction or "Not rated"
             counts[key] = counts.get(key, 0) + 1
         return counts
-
-
-def build_scorecard(
-    kpis_path: Path | str,
-    period: Period,
-    store_path: Path | str,
-    portfolio_path: Path | str,
-    outputs: Path | str,
-    settings: Settings | None = None,
-) -> ScorecardRun:
-    """Load and rate the KPIs, write the corporate performance report, record the values.
-
-    The workbook is written first (atomically); the period's values go into the store only
-    once it is in place, so a failed run changes neither.
-    """
-    from etl.cycle.portfolio import load_portfolio
-    from etl.workbooks.scorecard import write_report
-
-    settings = settings or Settings()
-    kpis = load_kpis(kpis_path)
-    portfolio = load_portfolio(portfolio_path, settings)
-    path = Path(outputs) / str(period) / REPORT_NAME.format(period=period)
-    with Store(store_path) as store:
-        scored = score_kpis(kpis, period, kpi_history(store, period))
-        projects = most_complex_projects(store, portfolio, period)
-        write_report(path, period, scored, projects, settings)
-        record_kpi_values(store, period, scored)
-    return ScorecardRun(path, period, scored, projects)

@@ -15,7 +15,8 @@ import pandas as pd
 from etl.rules import periods
 from etl.config import Settings
 from etl.cycle.portfolio import reporting_plan
-from etl.store.db import Store, stored_date
+from etl.store.db import Store
+from etl.rules.dates import stored_date
 
 
 def period_status(

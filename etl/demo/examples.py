@@ -1,6 +1,10 @@
-"""Scripted example returns for the demo: what named partners "typed" in a given month.
+"""The bundled example data: the officer's inputs and the returns named partners "typed".
 
-`examples/returns/*.json` hold, per period and project, the field values and table rows
+The example data is package data (`etl/demo/examples_data/`, read with `importlib.resources`),
+so an installed pmo runs its demo anywhere. `portfolio.csv`, `kpis.csv` and `closedown.csv`
+are the plain-text sources of the officer's workbooks; `write_example_inputs` builds the
+workbooks from them (the demo into its own folder, `scripts/make_example_inputs.py` into
+`inputs/`). `returns/*.json` hold, per period and project, the field values and table rows
 of a return and the day it arrived::
 
     {"2023-08": {"CPCA-008": {"received": "2023-09-12",
@@ -15,7 +19,9 @@ date fields and date columns become dates. Files are merged; a project may appea
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import importlib.resources
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +30,46 @@ from typing import Any
 from etl.contracts import fields as F
 from etl.errors import ConfigError
 from etl.cycle.templates import Answers
+
+
+#: Where the bundled example data is (a real folder: pmo is installed unzipped).
+EXAMPLES = Path(str(importlib.resources.files("etl.demo") / "examples_data"))
+#: A fixed creation time keeps the example workbooks' bytes the same from run to run.
+FIXED_TIME = dt.datetime(2023, 9, 1, 9, 0, 0)
+
+
+def text_records(source: Path | str) -> list[dict[str, object]]:
+    """A source's rows as text, blank cells as None (the close-down actions of seed 002; the
+    KPIs, whose figures such as `62.60%` become numbers when written)."""
+    with open(source, encoding="utf-8", newline="") as handle:
+        return [{h: (v or None) for h, v in row.items()} for row in csv.DictReader(handle)]
+
+
+#: Portfolio columns an officer's workbook holds as numbers and dates, not text.
+_PORTFOLIO_TYPES = {
+    "Delivery Cost (£)": float,
+    "Latitude": float,
+    "Longitude": float,
+    "Agreed Completion Date": dt.date.fromisoformat,
+}
+
+
+def portfolio_records(source: Path | str) -> list[dict[str, object]]:
+    """The example portfolio's rows, typed as an officer's workbook would hold them."""
+    return [{h: (_PORTFOLIO_TYPES[h](v) if h in _PORTFOLIO_TYPES and v is not None else v) for h, v in row.items()}
+            for row in text_records(source)]
+
+
+def write_example_inputs(folder: Path | str) -> list[Path]:
+    """Write the example portfolio, KPI sheet and close-down actions into `folder`."""
+    from etl.workbooks.inputs import write_actions, write_kpis, write_portfolio
+
+    folder = Path(folder)
+    return [
+        write_portfolio(portfolio_records(EXAMPLES / "portfolio.csv"), folder / "portfolio.xlsx", created=FIXED_TIME),
+        write_actions(text_records(EXAMPLES / "closedown.csv"), folder / "closedown.xlsx", created=FIXED_TIME),
+        write_kpis(text_records(EXAMPLES / "kpis.csv"), folder / "kpis.xlsx", created=FIXED_TIME),
+    ]
 
 
 @dataclass(frozen=True)

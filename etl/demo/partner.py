@@ -7,7 +7,7 @@ the input cells as they typed them (`amber`, `31.03.2025`, `£1.2m` stay text), 
 file time of the day it arrived, because ingest takes the received time from the file.
 
 `fill_return` writes one; `fill_period` writes every scripted return of a month
-(`examples/returns/*.json`, see `etl.examples`) into a folder, as if the PMO had saved
+(`etl/demo/examples_data/returns/*.json`, see `etl.demo.examples`) into a folder, as if the PMO had saved
 the attachments from its inbox there.
 """
 
@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+import pandas as pd
+
 from etl.config import Settings
 from etl.errors import ConfigError
 from etl.demo.examples import ExampleReturn, load_example_returns
 from etl.rules.periods import Period
-from etl.cycle.templates import Answers, TemplateContext, previous_returns, prepare_templates, template_name, write_template
+from etl.cycle.templates import Answers, TemplateContext, previous_returns, prepare_templates, template_name
+from etl.workbooks.template import write_template
 
 #: The time of day a return "arrives" when only the day is scripted.
 ARRIVAL_TIME = dt.time(9, 30)
@@ -84,7 +87,7 @@ def fill_return(
 
 
 def fill_period(
-    portfolio_path: Path | str,
+    portfolio: pd.DataFrame,
     period: Period | str,
     settings: Settings,
     examples: Path | str | Mapping[str, Mapping[str, ExampleReturn]],
@@ -93,7 +96,7 @@ def fill_period(
 ) -> list[FilledReturn]:
     """Write every scripted return for `period` into `folder`; what was written, by project.
 
-    `examples` is the folder of scripted returns (`examples/returns`) or what
+    `portfolio` is the loaded portfolio (`etl.cycle.portfolio.load_portfolio`); `examples` is the folder of scripted returns (`etl/demo/examples_data/returns`) or what
     `load_example_returns` read from it. Each return starts from the template pmo sends
     for the project that month, with the previous RAG from the store at `store_path`, so
     a return looks like one the partner filled in. A return scripted without a day of
@@ -104,7 +107,7 @@ def fill_period(
     month = scripted.get(str(period), {})
     if not month:
         return []
-    plan = prepare_templates(portfolio_path, period, settings).plan
+    plan = prepare_templates(portfolio, period, settings).plan
     history = previous_returns(store_path, period)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

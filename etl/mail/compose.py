@@ -13,6 +13,7 @@ attached byte for byte. Nothing here talks to a mail server.
 
 from __future__ import annotations
 
+import importlib.resources
 import html
 import mimetypes
 import re
@@ -26,7 +27,8 @@ from typing import Mapping, Union
 from etl.errors import ConfigError
 
 EMAIL_TEMPLATES = "email_templates"
-BUNDLED_EMAIL_TEMPLATES = Path(__file__).resolve().parent / EMAIL_TEMPLATES
+#: The bundled wording (package data), used where the office has no template of its own.
+BUNDLED_EMAIL_TEMPLATES = Path(str(importlib.resources.files("etl.mail") / EMAIL_TEMPLATES))
 #: Marks a saved message as a draft, so Outlook and Thunderbird open it ready to edit and send.
 DRAFT_HEADER = "X-Unsent"
 _SUBJECT = re.compile(r"\ASubject:[ \t]*(?P<subject>[^\n]*)\n(?:[ \t]*\n)?", re.IGNORECASE)

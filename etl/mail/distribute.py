@@ -3,7 +3,7 @@
 - send: one email per line of `outputs/<period>/distribution.csv` (written by `pmo
   templates`), to the project manager, copying the internal representative, with the
   template attached byte for byte.
-- chase: every project whose return is Missing after its due date (`etl.status`), copying
+- chase: every project whose return is Missing after its due date (`etl.cycle.status`), copying
   the internal representative and, once `chase_escalate_after_days` have passed, the
   `chase_escalation_email` address; the template is attached again when it is there.
 - feedback: each project whose latest file for the period was rejected (and not followed by
@@ -11,7 +11,7 @@
 
 Not twice: a project already sent its template this period (send), already chased today
 (chase), or already sent feedback on that very file (feedback, by SHA-256) is skipped
-unless `resend`. Every outcome is logged in the store as it happens (`etl.outbox`).
+unless `resend`. Every outcome is logged in the store as it happens (`etl.mail.outbox`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import hashlib
 import html
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from etl.contracts import fields as F
 from etl.rules import periods
@@ -31,12 +31,17 @@ from etl.mail.compose import (
 )
 from etl.config import Settings
 from etl.errors import ConfigError, Problem
-from etl.mail.mailer import DryRun, EmlFolder, MessageFailed, SmtpConfig, SmtpServer, Transport
+from etl.mail.mailer import DryRun, EmlFolder, SmtpConfig, SmtpServer, Transport
+from etl.errors import MessageFailed
 from etl.mail.outbox import FAILED, SENT, messages, record_message
-from etl.rules.periods import Period, long_date
+from etl.rules.periods import Period
+from etl.rules.dates import long_date
 from etl.store.db import ACCEPTED, REJECTED, Store, sha256_of
 from etl.cycle.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
 from etl.rules.values import clean_text, is_email, parse_date
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SEND, CHASE, FEEDBACK = "send", "chase", "feedback"
 
@@ -185,13 +190,12 @@ def plan_send(outputs: Path | str, period: Period, settings: Settings, inputs: P
 # ------------------------------------------------------------------ chase
 
 
-def plan_chase(portfolio_path: Path | str, store: Store, period: Period, as_of: dt.date, settings: Settings,
+def plan_chase(portfolio: pd.DataFrame, store: Store, period: Period, as_of: dt.date, settings: Settings,
                inputs: Path | str | None, outputs: Path | str) -> MailPlan:
     """A reminder to every project whose return is Missing after its due date on `as_of`."""
-    from etl.cycle.portfolio import load_portfolio
     from etl.cycle.status import period_status
 
-    status = period_status(load_portfolio(portfolio_path, settings), store, period, as_of, settings)
+    status = period_status(portfolio, store, period, as_of, settings)
     late = status[(status["status"] == periods.MISSING) & (status["days_overdue"] > 0)]
     escalation = clean_text(settings.chase_escalation_email)
     template = load_mail_template(inputs, CHASE)
@@ -310,12 +314,11 @@ def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
         return None, f"{path} is no longer there"
 
 
-def plan_feedback(portfolio_path: Path | str, store: Store, period: Period, settings: Settings,
+def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, settings: Settings,
                   inputs: Path | str | None) -> MailPlan:
     """The problems in each project's rejected return, to its project manager, file attached back."""
-    from etl.cycle.portfolio import deadline, load_portfolio
+    from etl.cycle.portfolio import deadline
 
-    portfolio = load_portfolio(portfolio_path, settings)
     due_on = deadline(period, settings)
     due, unknown = files_needing_feedback(store, period)
     template = load_mail_template(inputs, FEEDBACK)

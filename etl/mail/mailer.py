@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Mapping, Protocol
 
 from etl.mail.compose import DRAFT_HEADER
-from etl.errors import ConfigError, PmoError
+from etl.errors import ConfigError, MailServerError, MessageFailed
 from etl.files import atomic_path
 from etl.mail.outbox import DRAFT, SENT
 
@@ -32,14 +32,6 @@ PASSWORD_ENV = "PMO_SMTP_PASSWORD"
 PLAIN, STARTTLS, SSL = "none", "starttls", "ssl"
 SECURITY = (PLAIN, STARTTLS, SSL)
 DEFAULT_PORTS = {PLAIN: 25, STARTTLS: 587, SSL: 465}
-
-
-class MailServerError(PmoError):
-    """The mail server could not be reached before anything was sent (exit 1)."""
-
-
-class MessageFailed(Exception):
-    """One message did not go; the text says why (already free of the password)."""
 
 
 @dataclass(frozen=True)

@@ -210,8 +210,3 @@ def return_status(
             return RECEIVED_LATE
         return RECEIVED
     return MISSING if due else NOT_DUE
-
-
-def long_date(day: dt.date) -> str:
-    """`Tuesday 14 November 2023`: how a deadline reads in a letter or on a template."""
-    return f"{day:%A} {day.day} {day:%B %Y}"

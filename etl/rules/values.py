@@ -12,6 +12,8 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from etl.rules.dates import uk_date
+
 # Excel counts days from 1899-12-30 (it believes 1900 was a leap year).
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
 _WHITESPACE = re.compile(r"[\s\u00a0\u2007\u202f\u200b\ufeff]+")
@@ -53,7 +55,7 @@ def cell_text(value: object) -> str | None:
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # a number typed in a text field: 5, not 5.0
     if isinstance(value, (dt.date, dt.datetime)):
-        value = value.strftime("%d/%m/%Y")
+        value = uk_date(value)
     return clean_text(value)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 from urllib.parse import urlsplit, urlunsplit
 
-from etl.errors import ConfigError
+from etl.errors import StoreError
 
 URL_SCHEMES = ("postgresql://", "postgres://")
 
@@ -35,10 +35,6 @@ WAIT_LIMIT = 600.0
 # One advisory lock number for "a pmo run is writing to this store" (PostgreSQL): every
 # write transaction takes it, so writers follow one another as they do on SQLite.
 WRITER_LOCK = 0x706D6F  # "pmo"
-
-
-class StoreError(ConfigError):
-    """The store cannot be used (unreachable, refused, read-only, full, newer): exit 2."""
 
 
 def is_url(location: Path | str) -> bool:

@@ -137,7 +137,30 @@ CREATE TABLE register_projects (
     PRIMARY KEY (period, project_id)
 );
 """,
-    # 3 (issue 14, a shared store): who did what (`runs`, and the run behind each logged
+    # 3 (issue 16, returns by e-mail): who sent a file and in which message, where its
+    # received time came from ('file time' or 'message date'); and each mailbox message
+    # `pmo collect` has taken for a period, by UID within its UIDVALIDITY and by
+    # Message-ID, so a re-run fetches nothing twice (a return for another month, rejected
+    # as such, is still there for that month's run).
+    """
+ALTER TABLE files ADD COLUMN sender TEXT;
+ALTER TABLE files ADD COLUMN subject TEXT;
+ALTER TABLE files ADD COLUMN message_id TEXT;
+ALTER TABLE files ADD COLUMN received_source TEXT;
+CREATE TABLE mailbox_messages (
+    mailbox TEXT NOT NULL,
+    uidvalidity INTEGER NOT NULL,
+    uid INTEGER NOT NULL,
+    message_id TEXT,
+    period TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    detail TEXT,
+    collected_at TEXT NOT NULL,
+    PRIMARY KEY (mailbox, uidvalidity, uid, period)
+);
+CREATE INDEX mailbox_messages_id ON mailbox_messages(message_id);
+""",
+    # 4 (issue 14, a shared store): who did what (`runs`, and the run behind each logged
     # file, message and register); claims that stop two runs sending one message; and the
     # archived raw files themselves, kept in the database when it is a shared server.
     """
@@ -209,6 +232,16 @@ class OfferedFile:
     size: int
     received_at: dt.datetime
     period: str | None = None
+    # A workbook attached to an e-mail (issue 16): who sent it, in which message, where its
+    # received time came from; its bytes (it is not a file on disk) and the message itself,
+    # (safe name, bytes), archived beside it as evidence; `display_name` is its safe name.
+    sender: str | None = None
+    subject: str | None = None
+    message_id: str | None = None
+    received_source: str | None = None
+    data: bytes | None = field(default=None, repr=False)
+    evidence: tuple[str, bytes] | None = field(default=None, repr=False)
+    display_name: str | None = None
 
     @classmethod
     def from_path(cls, path: Path | str, period: str | None = None, received_at: dt.datetime | None = None) -> "OfferedFile":
@@ -219,7 +252,7 @@ class OfferedFile:
 
     @property
     def name(self) -> str:
-        return self.path.name
+        return self.display_name or self.path.name
 
 
 @dataclass
@@ -242,15 +275,6 @@ class AcceptOutcome:
     return_id: int
     superseded_id: int | None  # the earlier return this one replaced
     already: dict[str, Any] | None = None  # the return these bytes were already stored as (nothing written)
-
-
-def stored_date(value: Any) -> dt.date | None:
-    """A date or time the store keeps as ISO text (`2023-10-06`, `2023-10-06T09:30:00`), as a date."""
-    if not value:
-        return None
-    if isinstance(value, dt.date):
-        return value if not isinstance(value, dt.datetime) else value.date()
-    return dt.date.fromisoformat(str(value)[:10])
 
 
 def _to_sql(value: Any) -> Any:
@@ -380,25 +404,37 @@ class Store:
     # ----------------------------------------------------------------- ingest side
 
     def archive(self, offered: OfferedFile) -> Path | None:
-        """Keep the raw file: copied to `archive/<sha256>/<name>` (once; atomically) beside an
-        SQLite store; None for a server store, which keeps it in its `archive` table instead
-        (written with the return, in `accept_return`)."""
+        """Keep the raw file: copied to `archive/<sha256>/<name>` (once; atomically), and the
+        e-mail it came in beside it, next to an SQLite store. None for a server store, which
+        keeps them in its `archive` table instead (`_archive_in_table`, inside the transaction
+        that records the file)."""
         if self.archive_dir is None:
             return None
         folder = self.archive_dir / offered.sha256
         target = folder / offered.name
-        if target.exists():
-            return target
-        with atomic_path(target) as tmp:
-            shutil.copyfile(offered.path, tmp)
+        if not target.exists():
+            with atomic_path(target) as tmp:
+                if offered.data is not None:
+                    tmp.write_bytes(offered.data)
+                else:
+                    shutil.copyfile(offered.path, tmp)
+        if offered.evidence is not None and not (folder / offered.evidence[0]).exists():
+            with atomic_path(folder / offered.evidence[0]) as tmp:
+                tmp.write_bytes(offered.evidence[1])
         return target
 
-    def _archive_in_table(self, sha256: str, name: str, content: bytes) -> None:
-        self.db.execute(
-            "INSERT INTO archive (sha256, name, size, content, stored_at) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (sha256) DO NOTHING",
-            (sha256, name, len(content), content, now_iso()),
-        )
+    def _archive_in_table(self, offered: OfferedFile) -> None:
+        """A server store's archive: the file's bytes (and the e-mail it came in), by SHA-256."""
+        content = offered.data if offered.data is not None else Path(offered.path).read_bytes()
+        kept = [(offered.sha256, offered.name, content)]
+        if offered.evidence is not None:
+            kept.append((hashlib.sha256(offered.evidence[1]).hexdigest(), *offered.evidence))
+        for sha256, name, data in kept:
+            self.db.execute(
+                "INSERT INTO archive (sha256, name, size, content, stored_at) VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (sha256) DO NOTHING",
+                (sha256, name, len(data), data, now_iso()),
+            )
 
     def archived(self, sha256: str) -> tuple[str, bytes] | None:
         """An archived return's file name and bytes, by its SHA-256 (checked); None if not archived."""
@@ -408,14 +444,17 @@ class Store:
             found: tuple[str, bytes] | None = (row["name"], bytes(row["content"]))
         else:
             found = None
-            for ret in self.db.execute("SELECT file_name, archive_path FROM returns WHERE sha256 = ?", (sha256,)):
-                candidates = [Path(ret["archive_path"])] if ret["archive_path"] else []
+            # An accepted return's archived copy; or an e-mailed file's, which is kept even when rejected.
+            for ret in self.db.execute(
+                "SELECT file_name AS name, archive_path AS path FROM returns WHERE sha256 = ?"
+                " UNION ALL SELECT name, path FROM files WHERE sha256 = ? AND path IS NOT NULL", (sha256, sha256),
+            ):
+                candidates = [Path(ret["path"])] if ret["path"] else []
                 if self.archive_dir is not None:
-                    candidates.append(self.archive_dir / sha256 / ret["file_name"])
-                for candidate in candidates:
-                    if candidate.is_file():
-                        found = (ret["file_name"], candidate.read_bytes())
-                        break
+                    candidates.append(self.archive_dir / sha256 / ret["name"])
+                found = next(((ret["name"], c.read_bytes()) for c in candidates if c.is_file()), None)
+                if found is not None:
+                    break
         if found is not None and hashlib.sha256(found[1]).hexdigest() != sha256:
             raise StoreError(f"{describe(self.location)}: the archived copy of {sha256} is damaged (its bytes no "
                              "longer match their hash)")
@@ -455,12 +494,20 @@ class Store:
     def _insert_offer(
         self, offered: OfferedFile, outcome: str, problems: list[dict], project_id: str | None, return_id: int | None
     ) -> int:
+        # An attachment exists only in its message: the archived copy is the file on record.
+        path: Path | str | None = offered.path
+        if offered.data is not None:
+            path = self.archive(offered)
+            if path is None:
+                self._archive_in_table(offered)
         return self.insert(
             "INSERT INTO files (sha256, name, path, size, offered_at, period, outcome, project_id, return_id, problems,"
-            " run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            " sender, subject, message_id, received_source, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            " RETURNING id",
             (
-                offered.sha256, offered.name, str(offered.path), offered.size, now_iso(), offered.period,
-                outcome, project_id, return_id, json.dumps(problems, default=str), self.run_id,
+                offered.sha256, offered.name, str(path) if path is not None else None, offered.size, now_iso(),
+                offered.period, outcome, project_id, return_id, json.dumps(problems, default=str),
+                offered.sender, offered.subject, offered.message_id, offered.received_source, self.run_id,
             ),
         )
 
@@ -473,7 +520,6 @@ class Store:
         `Problem` fields) go in the file's log; by default the record's warnings are used.
         """
         archived = self.archive(offered)
-        content = None if archived is not None else Path(offered.path).read_bytes()
         received = _to_sql(offered.received_at)
         columns = [f.name for f in FIELDS if f.name not in ("project_id", "period")]
         with self.transaction():
@@ -481,8 +527,8 @@ class Store:
             already = self.accepted_return_for(offered.sha256)
             if already is not None:
                 return AcceptOutcome(int(already["id"]), None, already=dict(already))
-            if content is not None:
-                self._archive_in_table(offered.sha256, offered.name, content)
+            if archived is None:
+                self._archive_in_table(offered)
             current = self.db.execute(
                 "SELECT id, received_at FROM returns WHERE project_id = ? AND period = ? AND superseded_by IS NULL",
                 (record.project_id, record.period),
@@ -601,6 +647,43 @@ class Store:
             item["problems"] = json.loads(item["problems"] or "[]")
             out.append(item)
         return out
+
+    def senders_of(self, return_ids: list[int]) -> dict[int, str]:
+        """Return id → the address its file was e-mailed from (only returns that came by e-mail)."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(return_ids, self.backend.max_parameters):
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.execute(
+                f"SELECT return_id, sender FROM files WHERE outcome = 'accepted' AND sender IS NOT NULL"
+                f" AND return_id IN ({marks})", chunk,
+            ):
+                out[row["return_id"]] = row["sender"]
+        return out
+
+    # ----------------------------------------------------------------- mailbox (pmo collect)
+
+    def collected_uids(self, mailbox: str, uidvalidity: int, period: str) -> set[int]:
+        """UIDs of the messages already taken from this mailbox folder (in this UIDVALIDITY) for a period."""
+        rows = self.db.execute("SELECT uid FROM mailbox_messages WHERE mailbox = ? AND uidvalidity = ? AND period = ?",
+                               (mailbox, uidvalidity, period))
+        return {int(r["uid"]) for r in rows}
+
+    def collected_message(self, message_id: str, period: str) -> Any | None:
+        """The first mailbox message taken (or refused) for a period with this Message-ID, not a copy of one."""
+        return self.db.execute(
+            "SELECT * FROM mailbox_messages WHERE message_id = ? AND period = ? AND outcome <> 'already taken'"
+            " ORDER BY collected_at, uid LIMIT 1",
+            (message_id, period)).fetchone()
+
+    def record_collected(self, mailbox: str, uidvalidity: int, uid: int, message_id: str | None, period: str,
+                         outcome: str, detail: str = "") -> None:
+        """Remember a mailbox message was taken (and what became of it), so no re-run fetches it again."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT INTO mailbox_messages (mailbox, uidvalidity, uid, message_id, period, outcome, detail,"
+                " collected_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (mailbox, uidvalidity, uid, period) DO NOTHING",
+                (mailbox, uidvalidity, uid, message_id, period, outcome, detail, now_iso()),
+            )
 
     # ----------------------------------------------------------------- register
 

@@ -23,7 +23,8 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from etl.files import atomic_path
-from etl.rules.rag import KPI_RAG_SCALE, RAG_SCALE
+from etl.rules.kpi_rules import KPI_RAG_SCALE
+from etl.rules.rag import RAG_SCALE
 
 FONT = "Arial"
 NAVY = "#1F3864"
@@ -111,7 +112,7 @@ class Formats:
             "bg_color": INPUT_FILL, "align": "center", "valign": "top", "bold": True, "border": 1,
             "border_color": "#BF9000", "locked": False,
         },
-        # etl/highlight.py and etl/closedown.py: Board papers with long narrative.
+        # Board papers with long narrative (highlight report, close-down tracker).
         "paragraph": {"text_wrap": True, "valign": "top"},
         "rag_large": {
             "align": "center", "valign": "vcenter", "bold": True, "font_size": 12, "border": 2,
@@ -126,7 +127,7 @@ class Formats:
         "soft_green": {"bg_color": "#E2EFDA", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
         "soft_peach": {"bg_color": "#FCE4D6", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
         "soft_lilac": {"bg_color": "#E4DFEC", "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
-        # etl/scorecard_report.py: the corporate performance report.
+        # The corporate performance report.
         "wrap_bold": {"bold": True, "text_wrap": True, "valign": "top", "border": 1, "border_color": GRID},
         "wrap_note": {
             "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "top", "border": 1,
@@ -147,7 +148,7 @@ class Formats:
             }
             for pct in (False, True) for signed in (False, True) for places in range(4)
         },
-        # register (etl/register_workbook.py)
+        # The register.
         "figure": {"num_format": "#,##0", "bold": True, "align": "center", "valign": "top", "border": 1, "border_color": GRID},
         "header_centre": {
             "bold": True, "font_color": "#FFFFFF", "bg_color": NAVY, "text_wrap": True, "align": "center",
@@ -361,7 +362,6 @@ def _escape_footer(text: str) -> str:
 
 
 # ----------------------------------------------------------------- long text and plain fills
-# (added for etl/highlight.py and etl/closedown.py)
 
 #: Row height (points) of one line of 10 pt Arial with wrapping, and Excel's maximum.
 LINE_HEIGHT = 12.75
@@ -495,7 +495,6 @@ def write_list_workbook(
 
 
 # ----------------------------------------------------------------------------- KPI figures and ratings
-# (etl/scorecard_report.py)
 
 #: Fill and font colour of a KPI that is tracked but not rated (Baseline, Contextual, In Development).
 KPI_STATUS_COLOURS: tuple[str, str] = ("#D9D9D9", "#404040")
@@ -529,7 +528,7 @@ def add_trend_sparklines(ws: Worksheet, cells: Sequence[tuple[int, int]], data_r
     })
 
 
-# ---------------------------------------------------------------- register (etl/register_workbook.py)
+# ---------------------------------------------------------------- row heights, RAG charts and flags
 
 #: The last row of a sheet (0-based): conditional formats "over the whole column" end here.
 LAST_ROW = 1_048_575
@@ -634,7 +633,7 @@ def add_flag_formats(
                       {value: colour_format(formats, font=FLAG_COLOURS[value], bold=True) for value in values})
 
 
-# etl/validation_report.py: problem severities, coloured like Excel's "bad" and "neutral" styles.
+# Problem severities, coloured like Excel's "bad" and "neutral" styles.
 SEVERITY_COLOURS: dict[str, tuple[str, str]] = {
     "Error": ("#FFC7CE", "#9C0006"),
     "Warning": ("#FFEB9C", "#9C5700"),

@@ -1,8 +1,8 @@
 """Lay the Single Project Register out as a workbook: Summary, Register, Escalations,
 Missing Returns and Changes.
 
-The content comes from `etl.register.build_register`; every format, conditional format,
-chart style and print setting comes from `etl.workbook`. The file is written atomically,
+The content comes from `etl.cycle.register.build_register`; every format, conditional format,
+chart style and print setting comes from `etl.workbooks.formats`. The file is written atomically,
 so an interrupted run leaves the previous register in place.
 """
 
@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 from etl.rules.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
 from etl.rules.rag import RAG_SCALE
+from etl.rules.dates import uk_date
 from etl.cycle.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
 from etl.workbooks.formats import (
     LAST_ROW, Column, Formats, add_flag_formats, add_rag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
@@ -57,6 +58,8 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
     Column("Project Manager", "project_manager", "wrap", 14),
     Column("Internal Representative", "internal_representative", "wrap", 14),
     Column("Last Return Received", "last_received", "date", 11),
+    # An e-mailed return from someone other than the project's contacts (issue 16).
+    Column("Sent By", "sent_by", "wrap", 24),
 )
 
 _BY_KEY = {c.key: c for c in REGISTER_COLUMNS}
@@ -138,9 +141,7 @@ def write_register(register: Register, path: Path | str) -> Path:
 
 def _shown(value: Any) -> Any:
     """A change's before/after value as text: RAG and stage as they are, dates the UK way."""
-    if isinstance(value, dt.date):
-        return value.strftime("%d/%m/%Y")
-    return value
+    return uk_date(value) if isinstance(value, dt.date) else value
 
 
 def _missing_note(row: dict[str, Any]) -> str | None:

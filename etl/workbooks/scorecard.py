@@ -1,12 +1,12 @@
 """Write the corporate performance report workbook from rated KPIs and the Most Complex projects.
 
-Sheets, as DESIGN.md's contract says: `Balanced Scorecard` (grouped by perspective and
+Sheets, as the design's contract (docs/design.md) says: `Balanced Scorecard` (grouped by perspective and
 strategic objective like Appendix 3, with `Direction of Travel`, `RAG vs Direction`,
 `RAG vs Target` and a trend sparkline where history exists), `Red KPIs` (the exception
 report with a blank column for planned actions), one sheet per thematic committee (its KPI
 dashboard and its Red exceptions), `Most Complex Projects` (Appendix 4) and `RAG Key`
 (Appendix 5). Sparkline data sits on a hidden sheet. Every format comes from
-`etl.workbook`; ratings are coloured by conditional formats.
+`etl.workbooks.formats`; ratings are coloured by conditional formats.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
-from etl.rules import rag
+from etl.rules import kpi_rules, rag
 from etl.config import Settings
 from etl.rules.periods import Period
 from etl.cycle.scorecard import ComplexProject, ScoredKpi
@@ -58,7 +58,7 @@ def decimals(value: float | None, percent: bool) -> int:
     """Decimal places a figure was typed with (as a percentage when it is one)."""
     if value is None or not math.isfinite(value):
         return 0
-    shown = Decimal(rag.exact(value).numerator) / Decimal(rag.exact(value).denominator) * (100 if percent else 1)
+    shown = Decimal(kpi_rules.exact(value).numerator) / Decimal(kpi_rules.exact(value).denominator) * (100 if percent else 1)
     return max(0, -shown.normalize().as_tuple().exponent)
 
 
@@ -163,7 +163,7 @@ class _Writer:
     def colour(self, ws: Worksheet, first_row: int, last_row: int, columns: Sequence[_Col]) -> None:
         for index, column in enumerate(columns):
             if column.kind == "rating":
-                add_kpi_rating_formats(ws, self.formats, first_row, index, last_row, index, rag.KPI_STATUSES)
+                add_kpi_rating_formats(ws, self.formats, first_row, index, last_row, index, kpi_rules.KPI_STATUSES)
 
     def table(self, ws: Worksheet, row: int, columns: Sequence[_Col], scored: Sequence[ScoredKpi],
               empty: str) -> int:
@@ -329,8 +329,8 @@ def _key_sheet(w: _Writer) -> None:
     f = w.formats
     row = 3
     tables = (
-        ("RAG rating compared to Direction for Improvement", rag.KPI_DIRECTION_DEFINITIONS, "kpi"),
-        ("RAG rating compared to Target", rag.KPI_TARGET_DEFINITIONS, "kpi"),
+        ("RAG rating compared to Direction for Improvement", kpi_rules.KPI_DIRECTION_DEFINITIONS, "kpi"),
+        ("RAG rating compared to Target", kpi_rules.KPI_TARGET_DEFINITIONS, "kpi"),
         ("Project RAG (Most Complex Projects)", rag.RAG_DEFINITIONS, "project"),
     )
     for heading, definitions, scale in tables:
@@ -344,7 +344,7 @@ def _key_sheet(w: _Writer) -> None:
             ws.set_row(first + offset, tallest_row([(text, 100)]))
         last = first + len(definitions) - 1
         if scale == "kpi":
-            add_kpi_rating_formats(ws, f, first, 0, last, 0, rag.KPI_STATUSES)
+            add_kpi_rating_formats(ws, f, first, 0, last, 0, kpi_rules.KPI_STATUSES)
         else:
             add_rag_formats(ws, f, first, 0, last, 0)
         row = last + 2

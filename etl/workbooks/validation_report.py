@@ -2,8 +2,9 @@
 
 `outputs/<period>/validation_report.xlsx` has two sheets. `Problems`: one row per problem,
 naming the file, project, field, sheet and cell, the value found, what is wrong, how to fix
-it and whether it is an Error (the return was rejected) or a Warning (accepted, or skipped,
-with a note) — what the PMO sends back to a partner. `Files`: every file offered with its
+it, whether it is an Error (the return was rejected) or a Warning (accepted, or skipped,
+with a note), and its code (a stable name for the kind of problem, to filter by) — what
+the PMO sends back to a partner. `Files`: every file offered with its
 outcome, number of problems, when it was received, its size and its SHA-256. Values from
 returns are written as text, never as formulas. The file appears only when complete.
 """
@@ -30,6 +31,9 @@ PROBLEM_COLUMNS = (
     Column("Problem", "problem", "wrap", 46),
     Column("How to fix", "fix", "wrap", 38),
     Column("Severity", "severity", "centre", 10),
+    Column("Code", "code", "text", 16),
+    # A return that came by e-mail: who sent it, the subject and when (issue 16).
+    Column("E-mail", "message", "wrap", 40),
 )
 FILE_COLUMNS = (
     Column("File", "file", "wrap", 32),
@@ -39,6 +43,7 @@ FILE_COLUMNS = (
     Column("Received", "received", "datetime", 17),
     Column("Size (bytes)", "size", "int", 13),
     Column("SHA-256", "sha256", "wrap", 36),
+    Column("E-mail", "message", "wrap", 40),
 )
 OUTCOME_COLOURS = {"Rejected": SEVERITY_COLOURS["Error"]}
 
@@ -62,6 +67,8 @@ def problem_rows(result: "IngestResult") -> list[dict[str, Any]]:
                 "problem": problem.message,
                 "fix": problem.fix,
                 "severity": problem.severity.capitalize(),
+                "code": problem.code,
+                "message": outcome.message,
             })
     return rows
 
@@ -78,6 +85,7 @@ def file_rows(result: "IngestResult") -> list[dict[str, Any]]:
             "received": outcome.received_at,  # already the office's local time
             "size": outcome.size,
             "sha256": outcome.sha256 or "",
+            "message": outcome.message,
         })
     return rows
 
