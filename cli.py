@@ -42,7 +42,7 @@ class StoreLocation(click.ParamType):
     name = "PATH|URL"
 
     def convert(self, value, param, ctx):
-        from etl.store.backend import is_url
+        from etl.office import is_url
 
         if isinstance(value, Path) or not is_url(str(value)):
             return Path(value)
@@ -87,7 +87,7 @@ def records_run(command: str):
     def decorate(func):
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            from etl.store.runs import recording
+            from etl.office import recording
 
             ctx = click.get_current_context()
             if ctx.params.get("dry_run"):
@@ -123,7 +123,7 @@ def reports_errors(func):
         except PmoError as exc:
             _report_error(exc)
         except Exception as exc:
-            from etl.store.backend import store_failure
+            from etl.office import store_failure
 
             # A database error or a full disk: one line, no traceback.
             failure = store_failure(exc, click.get_current_context().params.get("db"))
@@ -146,14 +146,14 @@ def _report_error(exc: PmoError) -> None:
 
 def _note(**counts: int) -> None:
     """The run's outcome counts, for `pmo log`."""
-    from etl.store.runs import note
+    from etl.office import note
 
     note(**counts)
 
 
 def _where(db) -> str:
     """The store as it may be shown: a URL without its password."""
-    from etl.store.backend import describe
+    from etl.office import describe
 
     return describe(db)
 
@@ -497,14 +497,9 @@ def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
 @reports_errors
 def log(period_filter, officer, command_filter, db, inputs, outputs) -> None:
     """List who ran what on the store: officer, command, period, start and end, outcome and counts."""
-    from etl.store.backend import store_exists
-    from etl.store.db import Store
-    from etl.store.runs import log_line
+    from etl.office import log_line
 
-    if not store_exists(db):
-        raise ConfigError(f"{_where(db)}: no history store here (pass --db or set PMO_DB)")
-    with Store(db, record_run=False) as store:
-        found = store.runs(str(period_filter) if period_filter else None, officer, command_filter)
+    found = _office(db, inputs, outputs).log(period_filter, officer, command_filter)
     for run in found:
         click.echo(log_line(run))
     click.echo(f"{len(found)} run(s)")
@@ -524,16 +519,8 @@ def archive() -> None:
 def archive_get(sha256, output, db, inputs, outputs) -> None:
     """Write the archived return with this SHA-256 (as shown in the validation report) to a file."""
     from etl.files import atomic_path
-    from etl.store.backend import store_exists
-    from etl.store.db import Store
 
-    if not store_exists(db):
-        raise ConfigError(f"{_where(db)}: no history store here (pass --db or set PMO_DB)")
-    with Store(db, record_run=False) as store:
-        found = store.archived(sha256)
-    if found is None:
-        raise ConfigError(f"{sha256}: no archived return with this SHA-256 in {_where(db)}")
-    name, content = found
+    name, content = _office(db, inputs, outputs).archived(sha256)
     target = output or Path(name)
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(content)
@@ -554,18 +541,10 @@ def db_group() -> None:
 @reports_errors
 def db_copy(source, target, merge) -> None:
     """Copy a whole store (SQLite file or postgresql:// URL) into another, and check both sides."""
-    from etl.store.backend import store_exists
-    from etl.store.copy import copy_store
-    from etl.store.db import Store
-    from etl.store.runs import recording
+    from etl.office import Office
 
-    if not store_exists(source):
-        raise ConfigError(f"{_where(source)}: no history store here to copy")
-    ctx = click.get_current_context()
-    report = copy_store(source, target, merge, progress=lambda m: click.echo(f"  {m}", err=True))
-    with recording("db copy", ctx.meta.get("pmo_officer"), None, {"source": source, "target": target, "merge": merge}) as run:
-        run.note(**{t: n for t, (_, n) in report.rows.items()}, archived=report.archived)
-        Store(target).close()  # the copy's own line in the target's log
+    officer = click.get_current_context().meta.get("pmo_officer")
+    report = Office.copy_store(source, target, merge, officer, progress=lambda m: click.echo(f"  {m}", err=True))
     for table, (source_rows, target_rows) in report.rows.items():
         click.echo(f"{table:<18} {source_rows:>8} in the source, {target_rows:>8} in the target")
     click.echo(f"Archived returns checked by hash: {report.archived}")

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Callable
 from etl.config import Settings, load_settings
 from etl.errors import ConfigError
 from etl.rules.periods import Period
-from etl.store.backend import describe, is_url
+from etl.store.backend import describe, is_url, store_failure  # noqa: F401 - also for cli.py
+from etl.store.runs import log_line, note, recording  # noqa: F401 - for cli.py: who did what
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -104,13 +105,46 @@ class Office:
 
         return store_exists(self.db)
 
-    def store(self, must_exist: bool = False) -> "Store":
-        """Open the history store (created on first use, unless `must_exist`)."""
+    def store(self, must_exist: bool = False, record_run: bool = True) -> "Store":
+        """Open the history store (created on first use, unless `must_exist`); it records the
+        run in progress, if a command is recording one, unless `record_run` is False."""
         from etl.store.db import Store
 
         if must_exist and not self.has_store():
             raise ConfigError(f"{describe(self.db)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
-        return Store(self.db)
+        return Store(self.db, record_run=record_run)
+
+    # ------------------------------------------------------------------ the store itself
+
+    def log(self, period: Period | None = None, officer: str | None = None,
+            command: str | None = None) -> list[dict]:
+        """The runs recorded in the store (who did what), oldest first, filtered when asked."""
+        with self.store(must_exist=True, record_run=False) as store:
+            return store.runs(str(period) if period else None, officer, command)
+
+    def archived(self, sha256: str) -> tuple[str, bytes]:
+        """An archived return's name and bytes by its SHA-256; `ConfigError` if there is none."""
+        with self.store(must_exist=True, record_run=False) as store:
+            found = store.archived(sha256)
+        if found is None:
+            raise ConfigError(f"{sha256}: no archived return with this SHA-256 in {describe(self.db)}")
+        return found
+
+    @staticmethod
+    def copy_store(source: Path | str, target: Path | str, merge: bool = False, officer: str | None = None,
+                   progress: Callable[[str], None] | None = None):
+        """Copy a whole store into another (`etl.store.copy`), then record the copy in the target's log."""
+        from etl.store.backend import store_exists
+        from etl.store.copy import copy_store
+        from etl.store.db import Store
+
+        if not store_exists(source):
+            raise ConfigError(f"{describe(source)}: no history store here to copy")
+        report = copy_store(source, target, merge, progress)
+        with recording("db copy", officer, None, {"source": source, "target": target, "merge": merge}) as run:
+            run.note(**{t: n for t, (_, n) in report.rows.items()}, archived=report.archived)
+            Store(target).close()  # the copy's own line in the target's log
+        return report
 
     # ------------------------------------------------------------------ the cycle
 

@@ -14,6 +14,7 @@ last two itself) and is never shown: `describe()` and every error message leave 
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import re
 import sqlite3
@@ -35,6 +36,11 @@ WAIT_LIMIT = 600.0
 # One advisory lock number for "a pmo run is writing to this store" (PostgreSQL): every
 # write transaction takes it, so writers follow one another as they do on SQLite.
 WRITER_LOCK = 0x706D6F  # "pmo"
+
+
+def now_iso() -> str:
+    """The current time, to the second, in UTC ISO 8601."""
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
 
 
 def is_url(location: Path | str) -> bool:

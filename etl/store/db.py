@@ -27,7 +27,7 @@ from etl.contracts.fields import FIELDS
 from etl.files import atomic_path
 from etl.rules.periods import Period
 from etl.store import runs
-from etl.store.backend import StoreError, describe, is_url, open_backend, store_failure
+from etl.store.backend import StoreError, describe, is_url, now_iso, open_backend, store_failure
 
 DEFAULT_DB = "pmo.db"
 
@@ -210,11 +210,6 @@ STALE_CLAIM = dt.timedelta(minutes=10)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def now_iso() -> str:
-    """The current time, to the second, in UTC ISO 8601."""
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat()
-
-
 def sha256_of(path: Path | str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -379,6 +374,7 @@ class Store:
                     (run.officer, run.command, run.period, json.dumps(run.options), run.started_at),
                 )
         self.run_id, self.officer = run.ids[key], run.officer
+        run.finisher = finish_run_at
 
     def finish_run(self, run_id: int, outcome: str, counts: dict[str, int]) -> None:
         """Close a run's row: its end time, outcome and counts."""
@@ -787,6 +783,12 @@ class Store:
                 (claim_key, self.run_id, now_iso(), stale),
             ).fetchone()
         return row is not None
+
+
+def finish_run_at(location: Path | str, run_id: int, outcome: str, counts: dict[str, int]) -> None:
+    """Close a run's row in the store at `location` (when the command has ended)."""
+    with Store(location, record_run=False) as store:
+        store.finish_run(run_id, outcome, counts)
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

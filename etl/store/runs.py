@@ -16,9 +16,9 @@ import getpass
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
-from etl.store.backend import describe, is_url
+from etl.store.backend import describe, is_url, now_iso, store_failure
 
 OFFICER_ENV = "PMO_OFFICER"
 
@@ -62,6 +62,8 @@ class Run:
     started_at: str = ""
     counts: dict[str, int] = field(default_factory=dict)
     ids: dict[str, int] = field(default_factory=dict)  # store location -> runs.id
+    # How to close the run's rows (set by the store that wrote them: this module does not import it).
+    finisher: Callable[[str, int, str, dict[str, int]], None] | None = None
 
     def note(self, **counts: int) -> None:
         """Record outcome counts (e.g. accepted=3, rejected=1) to be written when the run ends."""
@@ -91,8 +93,6 @@ def recording(command: str, officer: str | None = None, period: Any = None,
     The outcome is `ok`, `problems` (the command exits 1) or `failed` (an error, exit 2 or
     an exception); a run killed outright keeps no end time, which `pmo log` shows as such.
     """
-    from etl.store.db import now_iso
-
     run = Run(command, officer_name(officer), str(period) if period is not None else None,
               recordable(options or {}), now_iso())
     token = _current.set(run)
@@ -109,13 +109,9 @@ def recording(command: str, officer: str | None = None, period: Any = None,
 
 
 def _finish(run: Run, outcome: str) -> None:
-    from etl.store.backend import store_failure
-    from etl.store.db import Store
-
     for location, run_id in run.ids.items():
         try:
-            with Store(location, record_run=False) as store:
-                store.finish_run(run_id, outcome, run.counts)
+            run.finisher(location, run_id, outcome, run.counts)
         except Exception as exc:  # noqa: BLE001 - the run's own error (e.g. a full disk) is what to report
             if store_failure(exc) is None:
                 raise
