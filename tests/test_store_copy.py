@@ -77,6 +77,17 @@ def test_archive_get_returns_the_exact_bytes_on_either_backend(tmp_path, store_u
     assert missing.returncode == 2 and "no archived return with this SHA-256" in missing.stderr
     assert not (tmp_path / "x.xlsx").exists()
 
+    # A damaged archive is said to be damaged, never handed out.
+    with Store(store_url, record_run=False) as store:
+        if store.archive_dir is not None:
+            [kept] = (store.archive_dir / sha).iterdir()
+            kept.write_bytes(b"not the return")
+        else:
+            with store.transaction() as db:
+                db.execute("UPDATE archive SET content = ? WHERE sha256 = ?", (b"not the return", sha))
+    damaged = pmo(tmp_path, "archive", "get", sha, "-o", str(tmp_path / "y.xlsx"), "--db", str(store_url))
+    assert damaged.returncode == 2 and "is damaged" in damaged.stderr and not (tmp_path / "y.xlsx").exists()
+
 
 def test_copy_sqlite_to_postgresql_and_back_keeps_every_row_and_file(tmp_path, office, pg_cluster, portfolio):
     url = pg_cluster.new_database()

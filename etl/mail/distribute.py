@@ -303,15 +303,18 @@ def files_needing_feedback(store: Store, period: Period) -> tuple[list[dict[str,
     return due, unknown
 
 
-def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
-    """The rejected file as it was offered, or why it cannot be attached."""
+def _file_back(offer: Mapping[str, Any], store: Store) -> tuple[Attachment | None, str]:
+    """The rejected file as it was offered (or its archived copy: a shared store keeps e-mailed
+    files, wherever they were offered), or why it cannot be attached."""
     path = Path(offer["path"] or offer["name"])
     try:
-        if sha256_of(path) != offer["sha256"]:
-            return None, f"{path} has changed since it was checked"
-        return Attachment(offer["name"], path.read_bytes()), ""
+        if sha256_of(path) == offer["sha256"]:
+            return Attachment(offer["name"], path.read_bytes()), ""
+        why = f"{path} has changed since it was checked"
     except OSError:
-        return None, f"{path} is no longer there"
+        why = f"{path} is no longer there"
+    kept = store.archived(offer["sha256"])
+    return (Attachment(offer["name"], kept[1]), "") if kept is not None else (None, why)
 
 
 def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, settings: Settings,
@@ -337,7 +340,7 @@ def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, setting
         else:
             to, cc, problem, notes = ("", ""), [], f"{project_id} is not in the portfolio: no one to send feedback to", []
             name = project_id
-        attachment, missing = _file_back(offer)
+        attachment, missing = _file_back(offer, store)
         if missing:
             notes.append(f"{offer['name']} not attached: {missing}")
         errors = [p for p in offer["problems"] if p.get("severity", "error") == "error"]

@@ -433,28 +433,35 @@ class Store:
             )
 
     def archived(self, sha256: str) -> tuple[str, bytes] | None:
-        """An archived return's file name and bytes, by its SHA-256 (checked); None if not archived."""
+        """An archived file's name and bytes, by its SHA-256 (checked); None if not archived.
+
+        A server store's `archive` table; else an accepted return's copy in the archive
+        folder, or an e-mailed file's, which is kept even when rejected. A kept copy whose
+        bytes no longer match their hash is a `StoreError` (the archive is damaged).
+        """
         sha256 = sha256.strip().lower()
         row = self.db.execute("SELECT name, content FROM archive WHERE sha256 = ?", (sha256,)).fetchone()
-        if row is not None:
-            found: tuple[str, bytes] | None = (row["name"], bytes(row["content"]))
-        else:
-            found = None
-            # An accepted return's archived copy; or an e-mailed file's, which is kept even when rejected.
+        places: list[tuple[str, Path]] = []
+        if row is None:
             for ret in self.db.execute(
                 "SELECT file_name AS name, archive_path AS path FROM returns WHERE sha256 = ?"
                 " UNION ALL SELECT name, path FROM files WHERE sha256 = ? AND path IS NOT NULL", (sha256, sha256),
             ):
-                candidates = [Path(ret["path"])] if ret["path"] else []
+                places += [(ret["name"], Path(ret["path"]))] if ret["path"] else []
                 if self.archive_dir is not None:
-                    candidates.append(self.archive_dir / sha256 / ret["name"])
-                found = next(((ret["name"], c.read_bytes()) for c in candidates if c.is_file()), None)
-                if found is not None:
-                    break
-        if found is not None and hashlib.sha256(found[1]).hexdigest() != sha256:
+                    places.append((ret["name"], self.archive_dir / sha256 / ret["name"]))
+        found = [(row["name"], bytes(row["content"]), True)] if row is not None else [
+            (name, path.read_bytes(), self.archive_dir is not None and self.archive_dir in path.parents)
+            for name, path in places if path.is_file()]
+        damaged = False
+        for name, content, kept in found:
+            if hashlib.sha256(content).hexdigest() == sha256:
+                return name, content
+            damaged = damaged or kept  # an offered file changed since is not the archive's fault
+        if damaged:
             raise StoreError(f"{describe(self.location)}: the archived copy of {sha256} is damaged (its bytes no "
                              "longer match their hash)")
-        return found
+        return None
 
     def archived_hashes(self) -> list[str]:
         """Every archived return's SHA-256, sorted."""
