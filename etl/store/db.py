@@ -525,7 +525,7 @@ class Store:
         archived = self.archive(offered)
         received = _to_sql(offered.received_at)
         columns = [f.name for f in FIELDS if f.name not in ("project_id", "period")]
-        with self.transaction():
+        with self.transaction(), self.backend.batch():
             # Another officer's run may have stored these very bytes since this run looked.
             already = self.accepted_return_for(offered.sha256)
             if already is not None:
