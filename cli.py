@@ -262,19 +262,43 @@ def closedown(file, outputs, built) -> None:
 @common_options
 @click.option("--kpis", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The KPI workbook or CSV. [default: <inputs>/kpis.xlsx]")
+@click.option("--activities", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Priority Activities (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--gateway", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gateway Review commitments (workbook or CSV). [default: sheet of <inputs>/corporate_plan.xlsx]")
+@click.option("--meeting", default=None, help="The meeting on the paper's cover. [default: setting paper_meeting]")
+@click.option("--meeting-date", type=click.DateTime(formats=["%Y-%m-%d", "%d/%m/%Y"]), default=None,
+              help="The meeting's date (YYYY-MM-DD or DD/MM/YYYY). [default: today]")
+@click.option("--author", default=None, help="Who the paper is by. [default: setting paper_author]")
 @portfolio_option
 @reports_errors
 @records_run("scorecard")
-def scorecard(period, db, inputs, outputs, kpis, portfolio) -> None:
-    """Build the corporate performance report: balanced scorecard, Red KPIs, thematic
-    committee reports and the Most Complex projects; record the KPI values in the store."""
-    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis)
+def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, meeting_date, author, portfolio) -> None:
+    """Build the corporate performance report (workbook and committee paper): balanced
+    scorecard, Red KPIs with planned actions, thematic committee reports, the Most Complex
+    projects, Priority Activities and the Gateway Review; record the KPI values in the store.
+    Rows with problems are set aside and listed (exit 1); an unusable sheet stops (exit 2)."""
+    from etl.cycle.scorecard import PaperDetails
+
+    details = PaperDetails(meeting, meeting_date.date() if meeting_date else None, author)
+    run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
     _note(kpis=len(run.scored), red=len(run.red))
+    click.echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
+               f"Red without planned actions: {len(run.red_without_actions)}")
     received = sum(1 for p in run.projects if p.return_period)
-    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record)")
-    click.echo(f"KPI values recorded in {_where(db)}; report: {run.path}")
+    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record; "
+               f"{len(run.changes.added)} added, {len(run.changes.removed)} removed since the previous report)")
+    click.echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
+               f"Gateway Review commitments: {len(run.commitments)}")
+    click.echo(f"KPI values recorded in {_where(db)}; report: {run.path}; paper: {run.paper_path}")
+    if run.problems:
+        click.secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
+                    fg="yellow", err=True)
+        for problem in run.problems:
+            click.echo(f"  - {problem}", err=True)
+        sys.exit(1)
 
 
 _MAIL_OPTIONS = ("dry_run", "eml", "smtp_host", "smtp_port", "starttls", "ssl", "smtp_user", "resend")
@@ -365,7 +389,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
     from etl.rules.values import parse_date
 
     if value is None:
-        return dt.date.today()
+        return None if param.name in ("received_on", "register_as_of") else dt.date.today()
     try:
         return parse_date(value)
     except ValueError as exc:
@@ -403,22 +427,57 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
 @period_option()
 @common_options
 @portfolio_option
-@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
-              help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. [default: today]")
+@click.option("--as-of", "register_as_of", callback=_as_of, metavar="DATE",
+              help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. "
+                   "[default: today; for a past period, its due date plus the chase interval]")
 @reports_errors
 @records_run("register")
-def register(period, db, inputs, outputs, portfolio, as_of) -> None:
+def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
-    path, built = _office(db, inputs, outputs, portfolio).register(period, as_of)
+    from etl.rules.dates import uk_date
+
+    office = _office(db, inputs, outputs, portfolio)
+    path, built = office.register(period, register_as_of)
+    if register_as_of is None:
+        click.echo(f"As at {uk_date(built.as_of)} (pass --as-of to choose; a past period defaults to its due "
+                   f"date plus the chase interval of {office.settings.chase_interval_days} days)")
     status = built.status_counts()
+    since = f"since the register for {built.previous_register}" if built.previous_register else "since the last returns"
     click.echo(
-        f"Register for {period.label}: {len(built.rows)} projects; "
+        f"Register for {period.label}: {len(built.live)} live projects ({len(built.closed)} closed, listed); "
         f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
-        f"{status['Missing']} missing; {len(built.escalations)} escalated; {len(built.changes)} changes."
+        f"{status['Not rated']} not rated, {status['Awaited']} awaited, {status['Missing']} missing; "
+        f"{len(built.escalations)} escalated; {len(built.changes)} changes {since}."
     )
     _note(projects=len(built.rows), received=status["Received"] + status["Received late"], missing=status["Missing"])
     click.echo(f"Written: {path}")
+
+
+@main.command()
+@period_option()
+@common_options
+@portfolio_option
+@click.option("--as-of", "as_of", callback=_as_of, metavar="DATE",
+              help="The date the position is as at, shown on the dashboard, e.g. 2024-10-20. [default: today]")
+@reports_errors
+def dashboard(period, db, inputs, outputs, portfolio, as_of) -> None:
+    """Write the public Performance Dashboard for the period to outputs/<period>/dashboard/: an
+    overview, filters, a map, a page per project and open data, public fields only."""
+    path, built = _office(db, inputs, outputs, portfolio).dashboard(period, as_of)
+    click.echo(
+        f"Dashboard for {period.label}: {len(built.projects)} projects published "
+        f"({built.withheld} kept off by the portfolio's Publish column); {len(built.positions)} on the map; "
+        f"{built.returns_received} of {built.returns_due} returns due received."
+    )
+    if built.returns_received == 0:
+        click.echo(f"No returns received for {period}: the dashboard says so.")
+    if built.unmapped:
+        noun = "project" if len(built.unmapped) == 1 else "projects"
+        click.secho(f"{len(built.unmapped)} {noun} listed but not mapped:", fg="yellow")
+        for pid, name, why in built.unmapped:
+            click.echo(f"  - {pid} {name}: {why}")
+    click.echo(f"Written: {path} (open it in a browser, or upload the folder as it is)")
 
 
 @main.command()
@@ -426,9 +485,12 @@ def register(period, db, inputs, outputs, portfolio, as_of) -> None:
 @period_option()
 @common_options
 @portfolio_option
+@click.option("--received-on", "received_on", callback=_as_of, metavar="DATE",
+              help="Take every file as received on this date (loading past periods), not its modified time; "
+                   "a saved e-mail keeps its message's date.")
 @reports_errors
 @records_run("ingest")
-def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
+def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
     """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
     them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
     Exit 1 when any return was rejected."""
@@ -440,7 +502,7 @@ def ingest(folder, period, db, inputs, outputs, portfolio) -> None:
     office.portfolio  # a bad portfolio stops the run before the progress bar starts
     total = len(offered_paths(folder))
     with click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
-        result = office.ingest(folder, period, on_file=lambda path: bar.update(1))
+        result = office.ingest(folder, period, on_file=lambda path: bar.update(1), received_on=received_on)
     _note(accepted=len(result.accepted) + len(result.superseded), rejected=len(result.rejected),
           duplicates=len(result.duplicates), skipped=len(result.skipped))
     click.echo(result.summary())

@@ -9,6 +9,7 @@ and what it may import; docs/design.md draws the whole):
     cycle/      the cycle's models: portfolio, status, templates, reader, ingest, register,
                 scorecard, highlight, close-down
     workbooks/  every workbook layout, and the one module of formats
+    documents/  Word papers: the corporate performance report's committee paper
     mail/       compose, deliver and log e-mails; send, chase, feedback
     demo/       the whole cycle on bundled example data
     office.py   `Office`: one object, a method per command

@@ -5,17 +5,25 @@ Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`,
     due_working_day = 8
     districts = ["Cambridge", "Fenland"]
     max_return_mb = 30
+    committees = ["Skills and Employment", "Transport and Infrastructure"]
 
 Unknown keys are an error (a typo should not silently fall back to a default).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 from etl.errors import ConfigError
+
+#: The default plausible range of dates: outside it a date is a typing slip (a year 1025 or
+#: 2205), not a real plan. Offices may change it (`earliest_date`, `latest_date`).
+EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
+#: The largest amount of money a project plausibly states (more is a typing slip): £100bn.
+LARGEST_AMOUNT = 100e9
 
 DEFAULT_DISTRICTS = (
     "Cambridge",
@@ -26,8 +34,33 @@ DEFAULT_DISTRICTS = (
     "South Cambridgeshire",
 )
 AREA_WIDE = "Area-wide"
+#: The thematic committees of the Performance Management Framework (seed 004).
+DEFAULT_COMMITTEES = (
+    "Skills and Employment",
+    "Environment and Sustainable Communities",
+    "Transport and Infrastructure",
+    "Business Board",
+)
+#: The directorates whose business plans hold the Priority Activities.
+DEFAULT_DIRECTORATES = (
+    "Chief Executive's Office",
+    "Economy and Growth",
+    "Place and Connectivity",
+    "Resources and Performance",
+    "Skills and Employment",
+)
+#: Settings that are lists of names.
+_NAME_LISTS = ("districts", "committees", "directorates")
 SETTINGS_FILE = "pmo.toml"
 IMAP_SECURITY = ("tls", "starttls", "plain")
+#: Fields the public dashboard publishes beyond those it is built on (see
+#: `etl.cycle.dashboard.FIELDS`): none names an individual, holds an e-mail address, a
+#: sponsor's comment or a risk. An office lists its own in `dashboard_public_fields`.
+DASHBOARD_PUBLIC_FIELDS = (
+    "programme", "delivery_organisation", "project_description", "project_outcomes",
+    "agreed_completion_date", "forecast_completion_date", "next_key_milestone",
+    "next_key_milestone_date", "progress_summary", "rag_history",
+)
 
 
 @dataclass(frozen=True)
@@ -41,10 +74,24 @@ class Settings:
     holiday_subdivision: str = "ENG"
     max_return_mb: float = 20.0
     chase_escalate_after_days: int = 10
+    # Days after the due date a missing return is chased; a register built for a past period
+    # is, by default, as at the due date plus this.
+    chase_interval_days: int = 5
     chase_escalation_email: str = ""
     office_name: str = "Programme Office"
     office_email: str = "pmo@example.gov.uk"
     authority_name: str = "Cambridgeshire and Peterborough Combined Authority"
+    # One plausibility rule for every date and amount entered (portfolio, template, return):
+    # outside these it is a typing slip (a year 1025 or 2205, £4.6bn typed as 4.6e15).
+    earliest_date: dt.date = EARLIEST_DATE
+    latest_date: dt.date = LATEST_DATE
+    largest_amount: float = LARGEST_AMOUNT
+
+    def plausible_date(self, day: dt.date) -> bool:
+        return self.earliest_date <= day <= self.latest_date
+
+    def plausible_amount(self, amount: float) -> bool:
+        return abs(amount) <= self.largest_amount
     # The office's clock (IANA name): an e-mailed return's Date is read in this time zone,
     # so one stamped 23:30 UTC on the due day in summer (00:30 BST the next day) is late.
     timezone: str = "Europe/London"
@@ -60,6 +107,15 @@ class Settings:
     # Folders to move taken messages to; empty: leave them where they are. Mail is never deleted.
     imap_processed_folder: str = ""
     imap_rejected_folder: str = ""
+    # The corporate performance report: its committees, directorates and the paper's cover.
+    committees: tuple[str, ...] = DEFAULT_COMMITTEES
+    directorates: tuple[str, ...] = DEFAULT_DIRECTORATES
+    paper_meeting: str = "Combined Authority Board"
+    paper_author: str = "Head of Policy and Performance"
+    # The public dashboard: the district boundaries it maps (a GeoJSON file; relative to the
+    # inputs folder; blank: the six districts bundled with pmo) and the fields it publishes.
+    dashboard_boundaries: str = ""
+    dashboard_public_fields: tuple[str, ...] = DASHBOARD_PUBLIC_FIELDS
 
     @property
     def allowed_districts(self) -> tuple[str, ...]:
@@ -82,10 +138,17 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    if "districts" in data:
-        if not isinstance(data["districts"], list) or not all(isinstance(d, str) for d in data["districts"]):
-            raise ConfigError(f"{path}: 'districts' must be a list of names")
-        data["districts"] = tuple(d.strip() for d in data["districts"])
+    for key in _NAME_LISTS:
+        if key in data:
+            names = data[key]
+            if not isinstance(names, list) or not names or not all(isinstance(d, str) and d.strip() for d in names):
+                raise ConfigError(f"{path}: '{key}' must be a list of names")
+            data[key] = tuple(d.strip() for d in names)
+    if "dashboard_public_fields" in data:  # may be empty: publish only what the dashboard is built on
+        names = data["dashboard_public_fields"]
+        if not isinstance(names, list) or not all(isinstance(d, str) for d in names):
+            raise ConfigError(f"{path}: 'dashboard_public_fields' must be a list of names")
+        data["dashboard_public_fields"] = tuple(d.strip() for d in names)
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
@@ -101,4 +164,18 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     if data.get("imap_security", "tls") not in IMAP_SECURITY:
         raise ConfigError(f"{path}: 'imap_security' must be one of {', '.join(IMAP_SECURITY)}, "
                           f"not {data['imap_security']!r}")
-    return replace(settings, **data)
+    for key in ("earliest_date", "latest_date"):
+        if key in data and (not isinstance(data[key], dt.date) or isinstance(data[key], dt.datetime)):
+            raise ConfigError(f"{path}: '{key}' must be a date written like 2000-01-01 (no quotes), not {data[key]!r}")
+    for key in ("chase_interval_days",):
+        if key in data and (not isinstance(data[key], int) or isinstance(data[key], bool) or not 0 <= data[key] <= 90):
+            raise ConfigError(f"{path}: '{key}' must be a whole number of days from 0 to 90, not {data[key]!r}")
+    if "largest_amount" in data:
+        amount = data["largest_amount"]
+        if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not 0 < amount < 1e15:
+            raise ConfigError(f"{path}: 'largest_amount' must be a number of pounds above 0 (e.g. 100e9), not {amount!r}")
+        data["largest_amount"] = float(amount)
+    settings = replace(settings, **data)
+    if settings.earliest_date >= settings.latest_date:
+        raise ConfigError(f"{path}: 'earliest_date' must be before 'latest_date'")
+    return settings

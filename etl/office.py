@@ -30,10 +30,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from etl.cycle.closedown import Action
+    from etl.cycle.dashboard import Dashboard
     from etl.cycle.highlight import ProgrammeReport
     from etl.cycle.ingest import IngestResult
     from etl.cycle.register import Register
     from etl.cycle.scorecard import ScorecardRun
+    from etl.cycle.scorecard import PaperDetails
     from etl.cycle.templates import TemplateInfo, TemplateRun
     from etl.mail.distribute import MailPlan, Outcome
     from etl.mail.inbox import CollectResult
@@ -160,8 +162,12 @@ class Office:
         return TemplatesWritten(run, written, write_distribution(distribution_path(self.outputs, period), written))
 
     def ingest(self, folder: Path | str, period: Period, on_file: Callable[[Path], None] | None = None,
-               today: dt.date | None = None) -> "IngestResult":
-        """Ingest every return in `folder` into the store, then write the period's validation report."""
+               today: dt.date | None = None, received_on: dt.date | None = None) -> "IngestResult":
+        """Ingest every return in `folder` into the store, then write the period's validation report.
+
+        `received_on` dates every file's receipt (back-filling past periods), instead of each
+        file's modification time (which, for files copied in later, would make all of them late).
+        """
         from etl.cycle.ingest import REPORT_NAME, ingest_folder
         from etl.workbooks.validation_report import write_validation_report
 
@@ -170,43 +176,94 @@ class Office:
             raise ConfigError(f"{folder}: folder of returns not found")
         portfolio = self.portfolio
         with self.store() as store:
-            result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today)
+            result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today,
+                                   received_on=received_on)
         result.report_path = write_validation_report(result, self.outputs / str(period) / REPORT_NAME)
         return result
 
-    def register(self, period: Period, as_of: dt.date) -> tuple[Path, "Register"]:
-        """Build the Single Project Register from the store and write it (atomically)."""
-        from etl.cycle.register import build_register, register_path
+    def register(self, period: Period, as_of: dt.date | None = None,
+                 today: dt.date | None = None) -> tuple[Path, "Register"]:
+        """Build the Single Project Register from the store and write it (atomically).
+
+        Without `as_of`, the register is as at today or, for a past period, the due date plus
+        the office's chase interval (`default_as_of`); `Register.as_of` says which.
+        """
+        from etl.cycle.register import build_register, default_as_of, record_register, register_path
         from etl.workbooks.register import write_register
 
+        as_of = as_of or default_as_of(period, self.settings, today)
         portfolio = self.portfolio
         with self.store(must_exist=True) as store:
-            built = build_register(portfolio, store, period, as_of, self.settings)
-        return write_register(built, register_path(self.outputs, period)), built
+            built = build_register(portfolio, store, period, as_of, self.settings, record=False)
+            # The position is kept only once the workbook is in place: a failed write changes neither.
+            path = write_register(built, register_path(self.outputs, period))
+            record_register(store, built)
+        return path, built
 
-    def scorecard(self, period: Period, kpis: Path | str | None = None) -> "ScorecardRun":
-        """Rate the KPIs, write the corporate performance report, then record the values.
+    def scorecard(self, period: Period, kpis: Path | str | None = None, activities: Path | str | None = None,
+                  gateway: Path | str | None = None, paper: "PaperDetails | None" = None) -> "ScorecardRun":
+        """Rate the KPIs, write the corporate performance report and its committee paper, then
+        record the values.
 
-        The workbook is written first (atomically); the period's values go into the store only
-        once it is in place, so a failed run changes neither.
+        Priority Activities and Gateway Review commitments come from `activities` / `gateway`
+        (a workbook or CSV), else from the sheets of `<inputs>/corporate_plan.xlsx` when it has
+        them. Both documents are written first (atomically); the period's values go into the
+        store only once they are in place, so a failed run changes neither. Bad input rows do
+        not stop the run: they are in `run.problems` (the CLI exits 1).
         """
+        from etl.cycle.corporate_plan import load_activities, load_commitments
         from etl.cycle.scorecard import (
-            REPORT_NAME, ScorecardRun, kpi_history, load_kpis, most_complex_projects, record_kpi_values, score_kpis,
+            PAPER_NAME, REPORT_NAME, PaperDetails, ScorecardRun, complex_changes, load_kpis, most_complex_projects,
+            new_releases, reported_values, score_kpis,
+        )
+        from etl.documents.committee_paper import write_paper
+        from etl.store.kpis import (
+            kpi_history, kpi_releases, most_complex_before, record_kpi_releases, record_kpi_values,
+            record_most_complex,
         )
         from etl.workbooks.scorecard import write_report
 
         kpis = Path(kpis) if kpis else self.inputs / "kpis.xlsx"
         if not kpis.exists():
             raise ConfigError(f"{kpis}: KPI sheet not found (put it there, or pass --kpis)")
-        loaded = load_kpis(kpis)
+        loaded = load_kpis(kpis, self.settings.committees)
+        problems = [p for k in loaded for p in k.problems]
+        plan_activities, plan_commitments = [], []
+        source = self._plan_source(activities, "Priority Activities")
+        if source is not None:
+            plan_activities, found = load_activities(source, self.settings.directorates)
+            problems += found
+        source = self._plan_source(gateway, "Gateway Review")
+        if source is not None:
+            plan_commitments, found = load_commitments(source)
+            problems += found
         portfolio = self.portfolio
-        path = self.outputs / str(period) / REPORT_NAME.format(period=period)
+        folder = self.outputs / str(period)
         with self.store() as store:
-            scored = score_kpis(loaded, period, kpi_history(store, period))
+            scored = score_kpis(loaded, period, kpi_releases(store, period), kpi_history(store, period))
             projects = most_complex_projects(store, portfolio, period)
-            write_report(path, period, scored, projects, self.settings)
-            record_kpi_values(store, period, scored)
-        return ScorecardRun(path, period, scored, projects)
+            changes = complex_changes(projects, portfolio, *most_complex_before(store, period))
+            run = ScorecardRun(folder / REPORT_NAME.format(period=period), period, scored, projects, changes,
+                               plan_activities, plan_commitments, problems)
+            write_report(run.path, run, self.settings)
+            run.paper_path = write_paper(folder / PAPER_NAME.format(period=period), run, self.settings,
+                                         paper or PaperDetails())
+            record_kpi_values(store, period, reported_values(scored))
+            record_kpi_releases(store, period, new_releases(scored, period))
+            record_most_complex(store, period, {p.project_id: (p.project_name, p.reason) for p in projects})
+        return run
+
+    def _plan_source(self, given: Path | str | None, sheet: str) -> Path | None:
+        """The file to read a corporate-plan sheet from: the one given (it must exist), else
+        `<inputs>/corporate_plan.xlsx` when it has that sheet; None when there is none."""
+        from etl.cycle.corporate_plan import PLAN_NAME, has_sheet
+
+        if given is not None:
+            if not Path(given).exists():
+                raise ConfigError(f"{given}: {sheet} file not found")
+            return Path(given)
+        default = self.inputs / PLAN_NAME
+        return default if default.exists() and has_sheet(default, sheet) else None
 
     def highlight(self, programme: str, period: Period, overview: Path | str | None = None,
                   overall: str | None = None) -> tuple[Path, "ProgrammeReport"]:
@@ -228,6 +285,23 @@ class Office:
         else:
             report = programme_report(portfolio, None, programme, period, overall_rag, text)
         return write_highlight(report, highlight_path(self.outputs, report.programme, period)), report
+
+    def dashboard(self, period: Period, as_of: dt.date) -> tuple[Path, "Dashboard"]:
+        """The public Performance Dashboard: `outputs/<period>/dashboard/`, swapped in whole once written.
+
+        The boundary file (`dashboard_boundaries`, relative to the inputs folder; else the
+        bundled districts) and the public fields are checked before any work.
+        """
+        from etl.cycle.boundaries import boundaries_path, load_boundaries
+        from etl.cycle.dashboard import build_dashboard, dashboard_folder, public_fields
+        from etl.publish.site import write_dashboard
+
+        public_fields(self.settings)
+        boundaries = load_boundaries(boundaries_path(self.settings, self.inputs), self.settings)
+        portfolio = self.portfolio
+        with self.store(must_exist=True) as store:
+            built = build_dashboard(portfolio, store, period, as_of, boundaries, self.settings)
+        return write_dashboard(built, dashboard_folder(self.outputs, period)), built
 
     def closedown(self, actions: Path | str, built: dt.date) -> tuple[Path, list["Action"]]:
         """The close-down tracker of an actions sheet, dated `built`."""

@@ -17,12 +17,11 @@ from typing import Callable, Mapping
 import pandas as pd
 import pandera.pandas as pa
 
+from etl.config import Settings
 from etl.contracts import fields as F
 from etl.rules.periods import Period
-from etl.rules.dates import EARLIEST_DATE, LATEST_DATE, uk_date
-from etl.rules.rag import RAG_SCALE
-
-#: Dates outside these are typing slips (1925 for 2025, 2205 for 2025).
+from etl.rules.dates import uk_date
+from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, STATUS_CHOICES
 
 
 @dataclass(frozen=True)
@@ -31,6 +30,7 @@ class Unparsed:
 
     raw: object
     reason: str
+    code: str | None = None  # the parser's own Problem code, when it has one (ambiguous_amount…)
 
     def __str__(self) -> str:
         return str(self.raw)
@@ -58,7 +58,8 @@ def fix_for_kind(kind: str) -> str:
     return {
         "date": "Enter the date as dd/mm/yyyy, e.g. 31/03/2025.",
         "money": "Enter an amount in pounds, e.g. 1200000, £1,200,000 or £1.2m.",
-        "rag": f"Choose one of {', '.join(RAG_SCALE)} from the drop-down list.",
+        "rag": f"Choose one of {', '.join(STATUS_CHOICES)} from the drop-down list (Not rated needs a reason).",
+        "not_rated_reason": f"Choose one of {', '.join(NOT_RATED_REASONS)} from the drop-down list.",
         "period": "The reporting month is filled in by the Programme Office: return the template as sent.",
         "milestone_status": f"Choose one of {', '.join(F.MILESTONE_STATUSES)} from the drop-down list.",
         "risk_rating": f"Choose one of {', '.join(F.RISK_RATINGS)} from the drop-down list, or leave it blank.",
@@ -71,8 +72,9 @@ for _table in F.TABLES:
         KINDS.setdefault(_key, _kind)
 
 
-def messages(period: Period, today: dt.date) -> dict[str, Rule]:
+def messages(period: Period, today: dt.date, settings: Settings | None = None) -> dict[str, Rule]:
     """Check name → how its failure is reported."""
+    settings = settings or Settings()
     return {
         "unreadable": Rule(_reason, lambda label, v: fix_for_kind("")),
         "required": Rule(
@@ -90,8 +92,16 @@ def messages(period: Period, today: dt.date) -> dict[str, Rule]:
             lambda label, v: "Enter the amount in pounds, 0 or more."),
         "implausible_date": Rule(
             lambda label, v: f"'{label}' is {_uk(v)}, which is not a plausible date for a project "
-                             f"(expected {EARLIEST_DATE.year} to {LATEST_DATE.year}).",
+                             f"(expected {uk_date(settings.earliest_date)} to {uk_date(settings.latest_date)}).",
             lambda label, v: "Check the year and enter the date as dd/mm/yyyy."),
+        "implausible_amount": Rule(
+            lambda label, v: f"'{label}' is £{v:,.0f}, more than any project's figure could be "
+                             f"(the office's limit is £{settings.largest_amount:,.0f}).",
+            lambda label, v: "Check the number of digits; enter the amount in pounds, e.g. 1200000 or £1.2m."),
+        "not_rated_reason_required": Rule(
+            lambda label, v: f"The status is '{NOT_RATED}' but no reason is given in '{label}'.",
+            lambda label, v: f"Choose a reason ({', '.join(NOT_RATED_REASONS)}) and explain it, or choose a RAG rating.",
+            column="not_rated_reason"),
         "future_completed": Rule(
             lambda label, v: f"'{label}' is {_uk(v)}, in the future (the return was ingested on {_uk(today)}).",
             lambda label, v: "Enter the date the report was completed, dd/mm/yyyy."),
@@ -133,16 +143,29 @@ def _required(name: str, report_types: Mapping[str, str]) -> pa.Check:
     return pa.Check(check, name="required", ignore_na=False)
 
 
+def _plausible_date(settings: Settings) -> pa.Check:
+    return _element(settings.plausible_date, "implausible_date")
+
+
+def _not_rated_reason(frame: pd.DataFrame) -> pd.Series:
+    """A Not rated status needs its reason (a reason beside a rating is kept, and means nothing)."""
+    not_rated = frame["rag_this_period"].map(lambda v: v == NOT_RATED).astype(bool)
+    given = ~frame["not_rated_reason"].map(is_blank).astype(bool)
+    return ~(not_rated & ~given)
+
+
 def fields_schema(period: Period, project_ids: set[str], today: dt.date,
-                  report_types: Mapping[str, str]) -> pa.DataFrameSchema:
+                  report_types: Mapping[str, str], settings: Settings | None = None) -> pa.DataFrameSchema:
     """The header fields of a batch: one row per return, indexed by file key."""
+    settings = settings or Settings()
     columns: dict[str, pa.Column] = {}
     for spec in F.FIELDS:
         checks = [_required(spec.name, report_types)]
         if spec.kind == "money":
             checks.append(_element(lambda v: v >= 0, "negative"))
+            checks.append(_element(settings.plausible_amount, "implausible_amount"))
         if spec.kind == "date":
-            checks.append(_element(lambda v: EARLIEST_DATE <= v <= LATEST_DATE, "implausible_date"))
+            checks.append(_plausible_date(settings))
         columns[spec.name] = _column(*checks)
     columns["project_id"] = _column(
         _required("project_id", report_types), _element(lambda v: v in project_ids, "not_on_portfolio"))
@@ -150,9 +173,10 @@ def fields_schema(period: Period, project_ids: set[str], today: dt.date,
         _required("period", report_types), _element(lambda v: v == period, "wrong_period"))
     columns["completed_date"] = _column(
         _required("completed_date", report_types),
-        _element(lambda v: EARLIEST_DATE <= v <= LATEST_DATE, "implausible_date"),
+        _plausible_date(settings),
         _element(lambda v: v <= today, "future_completed"))
-    return pa.DataFrameSchema(columns, strict=False, name="highlight fields")
+    return pa.DataFrameSchema(columns, strict=False, name="highlight fields", checks=[
+        pa.Check(_not_rated_reason, name="not_rated_reason_required", ignore_na=False)])
 
 
 def _row_needs(first: str, others: tuple[str, ...]) -> Callable[[pd.DataFrame], pd.Series]:
@@ -165,11 +189,10 @@ def _row_needs(first: str, others: tuple[str, ...]) -> Callable[[pd.DataFrame], 
     return check
 
 
-def milestones_schema() -> pa.DataFrameSchema:
+def milestones_schema(settings: Settings | None = None) -> pa.DataFrameSchema:
     """Milestone rows of a batch (this period's and next period's: `date` is the due date for next)."""
     return pa.DataFrameSchema(
-        {"milestone": _column(), "status": _column(), "date": _column(
-            _element(lambda v: EARLIEST_DATE <= v <= LATEST_DATE, "implausible_date"))},
+        {"milestone": _column(), "status": _column(), "date": _column(_plausible_date(settings or Settings()))},
         checks=[pa.Check(_row_needs("milestone", ("status", "date")), name="milestone_blank", ignore_na=False)],
         strict=False, name="milestones",
     )

@@ -15,6 +15,7 @@ import pandera.pandas as pa
 from etl.rules import periods
 from etl.rules import values
 from etl.config import Settings
+from etl.rules.dates import uk_date
 from etl.contracts.tables import CheckMessage
 from schemas.checks import blank, canonical_choice, column, element, parser_reason, parses, required
 
@@ -40,7 +41,12 @@ HEADERS: dict[str, str] = {
     "Most Complex": "most_complex",
     "Latitude": "latitude",
     "Longitude": "longitude",
+    "Most Complex Reason": "most_complex_reason",
+    # Optional (issue 13): "no" keeps a commercially sensitive project off the public dashboard.
+    "Publish": "publish",
 }
+#: Columns a portfolio may leave out (older portfolios predate them).
+OPTIONAL_HEADERS: tuple[str, ...] = ("Most Complex Reason", "Publish")
 COLUMN_HEADER = {key: header for header, key in HEADERS.items()}
 
 
@@ -50,6 +56,19 @@ def _money_non_negative(value: object) -> bool:
     except ValueError:
         return True  # reported by the "money" check
     return amount is None or amount >= 0
+
+
+def _plausible(parser: Callable[[object], object], plausible: Callable[[object], bool]) -> Callable[[object], bool]:
+    """True unless the value parses to something outside the office's plausible range
+    (a value that does not parse is reported by its own check)."""
+    def check(value: object) -> bool:
+        try:
+            parsed = parser(value)
+        except ValueError:
+            return True
+        return parsed is None or plausible(parsed)
+
+    return check
 
 
 def _in_range(low: float, high: float) -> Callable[[object], bool]:
@@ -86,6 +105,12 @@ def messages(settings: Settings) -> dict[str, CheckMessage]:
             lambda v: f"'{v}' is not a district: use one of {', '.join(settings.allowed_districts)}"),
         "money": CheckMessage(parser_reason(values.parse_money, "'{value}' is not an amount of money")),
         "non_negative": CheckMessage(lambda v: f"'{v}' is negative: a delivery cost cannot be below £0"),
+        "implausible_amount": CheckMessage(
+            lambda v: f"'{v}' is more than any project's cost could be (the office's limit is "
+                      f"£{settings.largest_amount:,.0f}): check the number of digits"),
+        "implausible_date": CheckMessage(
+            lambda v: f"'{v}' is not a plausible date for a project (expected {uk_date(settings.earliest_date)} "
+                      f"to {uk_date(settings.latest_date)}): check the year"),
         "cost_required": CheckMessage(
             lambda v: "Delivery Cost (£) is blank: it sets how often the project reports "
             "(or give a Frequency Override with its reason)",
@@ -121,12 +146,17 @@ def build_schema(settings: Settings) -> pa.DataFrameSchema:
         delivery_cost=column(
             element(parses(values.parse_money), "money"),
             element(_money_non_negative, "non_negative"),
+            element(_plausible(values.parse_money, settings.plausible_amount), "implausible_amount"),
         ),
         frequency_override=column(element(parses(periods.normalise_frequency), "frequency")),
         project_manager_email=column(email),
         internal_representative_email=column(email),
-        agreed_completion_date=column(element(parses(values.parse_date), "date")),
+        agreed_completion_date=column(
+            element(parses(values.parse_date), "date"),
+            element(_plausible(values.parse_date, settings.plausible_date), "implausible_date"),
+        ),
         most_complex=column(element(parses(values.parse_yes_no), "yes_no")),
+        publish=column(element(parses(values.parse_yes_no), "yes_no")),
         latitude=column(number, element(_in_range(-90, 90), "latitude_range")),
         longitude=column(number, element(_in_range(-180, 180), "longitude_range")),
     )

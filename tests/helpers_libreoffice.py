@@ -1,8 +1,9 @@
-"""Open workbooks in a real spreadsheet client: LibreOffice Calc, headless, converting to PDF.
+"""Open workbooks and Word papers in a real office suite: LibreOffice Calc or Writer,
+headless, converting to PDF.
 
 Each conversion uses a fresh LibreOffice profile so parallel runs do not collide. When
-LibreOffice or poppler is missing the calling test is skipped locally; CI sets
-PMO_REQUIRE_LIBREOFFICE=1, which turns the skip into a failure.
+LibreOffice or poppler is missing the calling test is skipped locally; in CI (`CI` set, or
+PMO_REQUIRE_LIBREOFFICE=1) the skip becomes a failure.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ def require_libreoffice() -> str:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if soffice and shutil.which("pdftotext") and shutil.which("pdftoppm"):
         return soffice
-    message = "LibreOffice Calc and poppler-utils are needed to check workbooks in a real client"
-    if os.environ.get("PMO_REQUIRE_LIBREOFFICE"):
+    message = "LibreOffice (Calc, Writer) and poppler-utils are needed to check workbooks and papers in a real client"
+    if os.environ.get("PMO_REQUIRE_LIBREOFFICE") or os.environ.get("CI"):
         pytest.fail(message)
     pytest.skip(message)
 
@@ -44,9 +45,11 @@ def convert_to_pdf(workbook: Path, outdir: Path, timeout: int = 180) -> Path:
     return pdf
 
 
-def pdf_text(pdf: Path) -> str:
-    """The text LibreOffice laid out, page by page (pdftotext keeps the layout)."""
-    return subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+def pdf_text(pdf: Path, layout: bool = True) -> str:
+    """The text LibreOffice laid out, page by page (pdftotext keeps the layout; without it,
+    each table cell's text comes whole, in reading order, which suits wrapped cells)."""
+    command = ["pdftotext", *(["-layout"] if layout else []), str(pdf), "-"]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout
 
 
 def pdf_pages(pdf: Path) -> int:

@@ -298,6 +298,20 @@ def formula_in(path: Path, name: str, formula: str) -> Path:
     return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
 
 
+def number_in(path: Path, name: str, number: str) -> Path:
+    """A field holds a number as the file's XML writes it (`1E+400`, which no spreadsheet
+    program would save but a hand-made or generated file can carry). XML edit of its `<v>`."""
+    cell = name_cell(path, name)
+
+    def sheet(text: str) -> str:
+        found = _cell_xml(text, cell)
+        xml = re.sub(r"<v>[^<]*</v>", f"<v>{number}</v>", found.group(0), count=1)
+        assert "<v>" in xml, "the field must hold a number for this helper"
+        return text[:found.start()] + xml + text[found.end():]
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
 def delete_name(path: Path, name: str) -> Path:
     """A partner (or a "tidy-up" macro) deleted one of the template's defined names in Name Manager."""
     def workbook(text: str) -> str:
@@ -685,6 +699,43 @@ def build_money_text(env: Env, project: str) -> Path:
     return _good(env, project, _answers(env, project, budget_approved="1,200,000"))
 
 
+def build_money_overflow(env: Env, project: str) -> Path:
+    """A file whose approved budget cell holds `1E+400` (read as infinity)."""
+    return number_in(_good(env, project, _answers(env, project, budget_approved=1)), "budget_approved", "1E+400")
+
+
+def build_money_absurd(env: Env, project: str) -> Path:
+    """A file whose approved budget cell holds `1.7E+308`, the largest number a computer keeps."""
+    return number_in(_good(env, project, _answers(env, project, budget_approved=1)), "budget_approved", "1.7E+308")
+
+
+def build_money_decimal_comma(env: Env, project: str) -> Path:
+    """A partner typed £2.5m with a decimal comma: `2,5m` (not £25,000,000)."""
+    return _good(env, project, _answers(env, project, spend_to_date="2,5m"))
+
+
+def build_money_european(env: Env, project: str) -> Path:
+    """A partner typed `1.234,56` (continental separators; not £1.23)."""
+    return _good(env, project, _answers(env, project, forecast_outturn="1.234,56"))
+
+
+def build_money_words(env: Env, project: str) -> Path:
+    """A partner wrote the money in words and letters: `£4.6 million`, `4.6m`, `£4.7 m`."""
+    return _good(env, project, _answers(env, project, budget_approved="£4.6 million", spend_to_date="1.2m",
+                                        forecast_outturn="£4.7 m"))
+
+
+def build_not_rated_without_reason(env: Env, project: str) -> Path:
+    """A partner chose `Not rated` as the status but gave no reason."""
+    return _good(env, project, _answers(env, project, rag_this_period="Not rated"))
+
+
+def build_not_rated(env: Env, project: str) -> Path:
+    """A partner chose `Not rated`, with the reason `On hold` and an explanation."""
+    return _good(env, project, _answers(env, project, rag_this_period="Not rated", not_rated_reason="On hold",
+                                        not_rated_note="Paused by the Board until the funding bid is decided."))
+
+
 def build_fifo(env: Env, project: str) -> Path:
     """Something in the folder that is not a regular file (a named pipe): must not hang ingest."""
     path = env.folder / f"{project}_{env.period}_highlight (pipe).xlsx"
@@ -823,6 +874,19 @@ CASES: tuple[Case, ...] = (
          "forecast_completion_date", project="CPCA-003", code="implausible_date"),
     Case("milestone_without_description", build_milestone_without_text, REJECTED, "no milestone described",
          "milestones_this_period:milestone", "milestones_this_period:2:milestone", project="CPCA-004", code="milestone_blank"),
+    # Issue 15 item 8 (numbers) and issue 17 (one plausibility rule, Not rated with a reason).
+    Case("money_overflow", build_money_overflow, REJECTED, "too large to be a real figure", "budget_approved",
+         "budget_approved", project="CPCA-022", code="not_finite"),
+    Case("money_absurd", build_money_absurd, REJECTED, "more than any project's figure", "budget_approved",
+         "budget_approved", project="CPCA-023", code="implausible_amount"),
+    Case("money_decimal_comma", build_money_decimal_comma, REJECTED, "'2,5m' is ambiguous", "spend_to_date",
+         "spend_to_date", project="CPCA-025", code="ambiguous_amount"),
+    Case("money_continental_separators", build_money_european, REJECTED, "'1.234,56' is ambiguous",
+         "forecast_outturn", "forecast_outturn", project="CPCA-031", code="ambiguous_amount"),
+    Case("money_in_words", build_money_words, ACCEPTED, project="CPCA-037"),
+    Case("not_rated_without_reason", build_not_rated_without_reason, REJECTED, "no reason is given",
+         "not_rated_reason", "not_rated_reason", project="CPCA-040", code="not_rated_reason_required"),
+    Case("not_rated_with_reason", build_not_rated, ACCEPTED, project="CPCA-041"),
 )
 
 CASE_BY_NAME = {case.name: case for case in CASES}

@@ -140,3 +140,16 @@ def test_demo_rejects_two_september_returns_and_reports_them(demo_run):
     blank = next(p for p in problems if p["Project ID"] == "CPCA-059")
     assert blank["Field"] == "Project manager update" and "required" in blank["Problem"]
     assert "rejected 2" in output.split("2023-09: accepted")[1].splitlines()[0]
+
+
+def test_demo_publishes_the_dashboard_for_its_month(demo_run):
+    import json
+
+    from etl.cycle.dashboard import dashboard_folder
+    from etl.cycle.portfolio import load_portfolio
+
+    out, output = demo_run
+    folder = dashboard_folder(out, DEMO_PERIODS[-1])
+    data = json.loads((folder / "projects.json").read_text(encoding="utf-8"))
+    assert [p["project_id"] for p in data["projects"]] == list(load_portfolio(EXAMPLE_PORTFOLIO_XLSX).index)
+    assert "The public Performance Dashboard" in output and str(folder / "index.html") in output

@@ -465,5 +465,5 @@ def test_a_return_resaved_by_libreoffice_calc_still_reads(work, portfolio):
     assert result.exit_code == 0, result.output
     with Store(db_of(tmp_path)) as store:
         (row,) = store.current_returns(PERIOD)
-        assert (row["rag_this_period"], row["budget_approved"], row["template_version"]) == ("Amber", 1_200_000, "1.0")
+        assert (row["rag_this_period"], row["budget_approved"], row["template_version"]) == ("Amber", 1_200_000, F.TEMPLATE_VERSION)
         assert len(store.risks(row["id"])) == 1 and len(store.milestones(row["id"], "this")) == 2

@@ -215,6 +215,14 @@ def test_valid_but_unusual_returns_are_stored_with_clean_values(batch):
         assert [m["milestone"] for m in store.milestones(inserted["id"], "this")] == [
             "Detailed design approved", "Contractor mobilised"]
         assert "CPCA-999" not in current and "CPCA-046" not in current
+        # Money words read alike; Not rated keeps its reason and explanation.
+        words = current["CPCA-037"]
+        assert (words["budget_approved"], words["spend_to_date"], words["forecast_outturn"]) == (4_600_000, 1_200_000, 4_700_000)
+        not_rated = current["CPCA-041"]
+        assert (not_rated["rag_this_period"], not_rated["not_rated_reason"], not_rated["not_rated_note"]) == (
+            "Not rated", "On hold", "Paused by the Board until the funding bid is decided.")
+        for rejected in ("CPCA-022", "CPCA-023", "CPCA-025", "CPCA-031", "CPCA-040"):
+            assert rejected not in current
 
 
 def test_a_second_run_changes_nothing(batch, tmp_path):

@@ -107,8 +107,9 @@ def test_inserting_rows_moves_cells_names_and_merges_down(tmp_path, portfolio):
     assert name_ref(path, "project_id") == before["project_id"]  # above the insertion: unchanged
     assert name_ref(path, "rag_this_period") == f"C{rag_row + 2}"
     assert ws[f"C{rag_row + 2}"].value == "Green"
-    assert name_ref(path, "risks") == "B76:D85" and before["risks"] == "B74:D83"
-    assert ws["B76"].value == "Utility diversions take longer than planned"
+    # (template 1.1: the Not rated reason and explanation rows sit between the status and the risks)
+    assert name_ref(path, "risks") == "B78:D87" and before["risks"] == "B76:D85"
+    assert ws["B78"].value == "Utility diversions take longer than planned"
     assert ws[f"B{rag_row - 1}"].value == "A note from the partner"
     assert f"C{rag_row + 2}:D{rag_row + 2}" in {str(r) for r in ws.merged_cells.ranges}
     assert dt.datetime.fromtimestamp(path.stat().st_mtime) == dt.datetime(2023, 10, 2, 9, 30)

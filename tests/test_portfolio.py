@@ -97,6 +97,14 @@ def test_override_sets_frequency(tmp_path):
         ("Longitude", "east", 13, "'east' is not a number"),
         ("Agreed Completion Date", "March 2025", 14, "'March 2025' gives a month but no day"),
         ("Agreed Completion Date", "31/02/2025", 14, "'31/02/2025' is not a real date"),
+        # One plausibility rule (settings) for the portfolio, the template and the return.
+        ("Agreed Completion Date", "31/03/1850", 14,
+         "'31/03/1850' is not a plausible date for a project (expected 01/01/2000 to 31/12/2100)"),
+        ("Agreed Completion Date", "31/12/9999", 14, "'31/12/9999' is not a plausible date for a project"),
+        ("Agreed Completion Date", "31/03/2110", 14, "'31/03/2110' is not a plausible date for a project"),
+        ("Delivery Cost (£)", "1.7e308", 5, "is not an amount of money"),
+        ("Delivery Cost (£)", "£4,600bn", 5, "is more than any project's cost could be (the office's limit is £100,000,000,000)"),
+        ("Delivery Cost (£)", "2,5m", 5, "'2,5m' is ambiguous"),
         ("Most Complex", "perhaps", 15, "'perhaps' is not yes or no"),
         ("Project Name", "", 16, "Project Name is blank"),
     ],
@@ -168,7 +176,7 @@ def test_every_problem_is_reported_at_once(tmp_path):
 
 
 def test_xlsx_problems_name_real_rows_despite_title_and_blank_rows(tmp_path):
-    records = [{h: r[h] or None for h in HEADERS} for r in example_rows()[:4]]
+    records = [{h: r.get(h) or None for h in HEADERS} for r in example_rows()[:4]]
     records[2]["Stage"] = "Deliverd"
     path = write_portfolio(records, tmp_path / "portfolio.xlsx")
     # An officer adds a title above the table and a blank line between projects.

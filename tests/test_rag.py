@@ -63,6 +63,17 @@ def test_direction_examples_from_the_improvement_plan():
 def test_no_direction_without_both_ratings():
     assert direction_of_travel(GREEN, None) is None
     assert direction_of_travel(None, GREEN) is None
+    assert direction_of_travel("Not rated", GREEN) is None and direction_of_travel(GREEN, "Not rated") is None
+
+
+@pytest.mark.parametrize("typed", ["Not rated", "not rated", " NOT RATED ", "Unrated", "N/R"])
+def test_a_status_may_be_not_rated(typed):
+    from etl.rules.rag import normalise_status
+
+    assert normalise_status(typed) == "Not rated"
+    assert normalise_status("a/g") == GREEN_AMBER and normalise_status(None) is None
+    with pytest.raises(ValueError, match="'Purple' is not a RAG rating: use one of .*, or Not rated"):
+        normalise_status("Purple")
 
 
 @pytest.mark.parametrize(

@@ -21,7 +21,7 @@ from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio, reporting_plan
 from etl.rules.rag import RAG_SCALE, direction_of_travel, is_escalated
 from etl.cycle.register import (
-    NO_RAG, build_register, carried_label, rag_breakdown, register_path, slippage_days,
+    CATEGORIES, NO_RAG, build_register, carried_label, rag_breakdown, register_path, slippage_days, with_period,
 )
 from etl.workbooks.register import SHEETS, write_register
 from etl.store.db import Store
@@ -99,6 +99,7 @@ def expected_from_store(store: Store, portfolio, project_id: str) -> dict[str, o
     got = current[0] if current else None
     if plan["stage"] == "Closed":
         status = "Closed"
+        shown = store.latest_return(project_id, before=PERIOD.shift(1))
     elif plan["stage"] == "Pipeline":
         status = "Paused"
     elif got:
@@ -107,14 +108,18 @@ def expected_from_store(store: Store, portfolio, project_id: str) -> dict[str, o
         status = "Missing" if plan["due"] else "Not due"
     shown = got if got else (None if status == "Missing" else store.latest_return(project_id, before=PERIOD.shift(1)))
     rag = shown["rag_this_period"] if shown else None
-    previous = store.previous_rag(project_id, shown["period"] if shown else PERIOD)
+    before = store.latest_return(project_id, before=shown["period"] if shown else PERIOD)
+    previous = before["rag_this_period"] if before else None
     direction = direction_of_travel(rag, previous)
+    label = carried_label(shown["period"], PERIOD) if shown else None
+    if status == "Closed" and shown:
+        label = f"{shown['period']} (final)"
     last = store.latest_return(project_id, before=PERIOD.shift(1))
     return {
         "Return Status": status,
         "RAG (this period)": rag,
-        "RAG Period": carried_label(shown["period"], PERIOD) if shown else None,
-        "RAG (previous)": previous,
+        "RAG Period": label,
+        "RAG (previous)": with_period(previous, before["period"] if before else None),
         "Direction of Travel": direction,
         "Escalate": "Yes" if status != "Closed" and is_escalated(rag, direction) else "No",
         "PM Update": shown["pm_update"] if shown else None,
@@ -151,10 +156,16 @@ def test_register_covers_every_status_direction_and_escalation(case):
     assert pick("R-05") == ("Missing", None, None, None, "No")
     assert pick("R-06") == ("Not due", "Amber", "2024-08 (carried forward)", "↑", "No")
     assert pick("R-07") == ("Paused", None, None, None, "No")
-    assert pick("R-08") == ("Closed", "Green", "2024-08 (carried forward)", None, "No")
+    # A closed project is listed with its final RAG and the period it closed in.
+    assert pick("R-08") == ("Closed", "Green", "2024-08 (final)", None, "No")
+    assert rows["R-08"]["Closed In"] == "2024-09" and rows["R-01"]["Closed In"] is None
     assert pick("R-09") == ("Missing", None, None, None, "No")
     assert pick("R-10") == ("Received", "Amber/Red", "2024-09", "↓", "Yes")
-    assert rows["R-05"]["RAG (previous)"] == "Amber/Red"  # the last known RAG is still shown as previous
+    # The previous RAG says which period it came from; the direction says what it compared.
+    assert rows["R-05"]["RAG (previous)"] == "Amber/Red (2024-08)"  # the last known RAG, still shown
+    assert rows["R-01"]["RAG (previous)"] == "Green (2024-08)" and rows["R-01"]["Compared With"] == "2024-09 with 2024-08"
+    assert rows["R-10"]["RAG (previous)"] == "Amber (2024-06)" and rows["R-10"]["Compared With"] == "2024-09 with 2024-06"
+    assert rows["R-04"]["Compared With"] == "2024-09: no earlier return"
     # The full report's figures; the simplified report's top risk is its highest-rated one.
     assert (rows["R-01"]["Budget Approved (£)"], rows["R-01"]["Spend to Date (£)"]) == (1_000_000, 250_000)
     assert rows["R-01"]["Slippage (days)"] == 91 and rows["R-01"]["Top Risk"] == "Utility diversions"
@@ -183,7 +194,8 @@ def test_escalations_list_red_and_worsening_projects_worst_first(case):
     assert [r["Project ID"] for r in rows] == ["R-02", "R-10", "R-01"]
     by_id = {r["Project ID"]: r for r in rows}
     assert by_id["R-02"]["Why Escalated"] == "Red"
-    assert by_id["R-01"]["Why Escalated"] == "Worse than last period (Green → Amber)"
+    assert by_id["R-01"]["Why Escalated"] == "Worse than before (Green (2024-08) → Amber)"
+    assert by_id["R-10"]["RAG (previous)"] == "Amber (2024-06)"
     assert by_id["R-01"]["PM Update"] == FORMULA_LIKE["R-01"] and by_id["R-01"]["Top Risk"] == "Utility diversions"
     assert by_id["R-01"]["Top Risk Mitigation"] == "Weekly progress meetings"
 
@@ -196,11 +208,16 @@ def test_missing_returns_is_the_chase_list(case):
     assert r05["Internal Representative Email"] == "rep05@authority.example.gov.uk"
     assert day(r05["Due Date"]) == DUE and r05["Days Overdue"] == (AS_OF - DUE).days == 11
     assert r05["Rejected Files"] == 1 and r05["Note"] == "1 file was rejected and not yet corrected"
-    assert r05["Last Known RAG"] == "Amber/Red" and day(r05["Last Return Received"]) == dt.date(2024, 9, 13)
+    assert r05["Last Known RAG"] == "Amber/Red (2024-08)" and day(r05["Last Return Received"]) == dt.date(2024, 9, 13)
     assert rows[1]["Rejected Files"] == 0 and rows[1]["Note"] is None
 
 
 def test_changes_since_the_previous_period(case):
+    ws = case["book"]["Changes"]
+    assert ws.oddHeader.center.text == "Changes since the register for 2024-08: September 2024"  # printed atop
+    by_id = {(r["Project ID"], r["Change"]): r["Detail"] for r in records(ws)}
+    assert by_id[("R-09", "Added")] == "New on the portfolio since the register for 2024-08"
+    assert by_id[("R-10", "RAG changed")] == "Worsened since the 2024-06 return"
     rows = [(r["Project ID"], r["Change"], day(r["From"]), day(r["To"])) for r in records(case["book"]["Changes"])]
     assert rows == [
         ("R-01", "RAG changed", "Green", "Amber"),
@@ -222,50 +239,71 @@ def test_summary_counts_and_header(case):
     assert cells["Period"] == "2024-09 (September 2024)" and day(cells["Position as at"]) == AS_OF
     assert isinstance(cells["Built"], dt.datetime)
     assert cells["Data freshness"] == "5 returns for 2024-09; latest return received 20/10/2024 09:00"
-    assert (cells["Projects on the register"], cells["Returns due"], cells["Received on time"],
-            cells["Received late"], cells["Missing"], cells["Not due this period"], cells["Paused (pipeline)"],
-            cells["Closed"], cells["Escalated"]) == (10, 7, 4, 1, 2, 1, 1, 1, 3)
-    rag = {row[3]: row[4] for row in ws.iter_rows(min_row=10, max_row=20, values_only=True) if row[3]}
-    assert {k: rag[k] for k in (*RAG_SCALE, NO_RAG)} == {
-        "Green": 2, "Green/Amber": 1, "Amber": 2, "Amber/Red": 1, "Red": 1, NO_RAG: 3}
+    assert (cells["Live projects (counted)"], cells["Returns due"], cells["Received on time"],
+            cells["Received late"], cells["Awaited (not yet due)"], cells["Missing (past the due date)"],
+            cells["Not due this period"], cells["Paused (pipeline)"], cells["Closed (listed, not counted)"],
+            cells["Escalated"], cells["Changes since the register for 2024-08"]) == (9, 7, 4, 1, 0, 2, 1, 1, 1, 3, 6)
+    # Live projects only: R-08 (closed) is listed but not counted; R-07 (pipeline) is Paused.
+    rag = {row[3]: row[4] for row in ws.iter_rows(min_row=10, max_row=24, values_only=True) if row[3]}
+    assert {k: rag[k] for k in CATEGORIES} == {
+        "Green": 1, "Green/Amber": 1, "Amber": 2, "Amber/Red": 1, "Red": 1, "Not rated": 0, "Paused": 1, NO_RAG: 2}
+    notes = [row[3] for row in ws.iter_rows(values_only=True) if isinstance(row[3], str)]
+    assert any(n.startswith("RAG this period counts the 9 live projects. The 1 closed project is listed") for n in notes)
     # Breakdown tables: by directorate, service and district, each with a total line of 10.
     values = [row for row in ws.iter_rows(values_only=True)]
     headers = [row[0] for row in values if row[1] == "Green"]
     assert headers[:3] == ["Directorate", "Service", "District"]
     place = next(row for row in values if row[0] == "Place")
-    assert place[1:8] == (2, 0, 1, 0, 1, 2, 6)  # Green, G/A, Amber, A/R, Red, No RAG, Total
-    assert [row[7] for row in values if row[0] == "Total" and row[7] is not None] == [10, 10, 10]
+    # Green, G/A, Amber, A/R, Red, Not rated, Paused, No RAG, Total (R-08, closed, not counted)
+    assert place[1:10] == (1, 0, 1, 0, 1, 0, 1, 1, 5)
+    assert [row[9] for row in values if row[0] == "Total" and row[9] is not None] == [9, 9, 9]
 
 
 def test_summary_trend_covers_twelve_periods_ending_with_this_one(case):
     register = case["register"]
     assert [str(p) for p, _ in register.trend][0] == "2023-10" and register.trend[-1][0] == PERIOD
     assert register.trend[-1][1] == register.rag_counts()
+    # August as its own register recorded it: R-08 still live, R-09 not yet on the portfolio.
     aug = dict(register.trend)[PERIOD.shift(-1)]
-    assert aug == {"Green": 2, "Green/Amber": 0, "Amber": 3, "Amber/Red": 1, "Red": 1, NO_RAG: 3}
+    assert aug == {"Green": 2, "Green/Amber": 0, "Amber": 3, "Amber/Red": 1, "Red": 1, "Not rated": 0,
+                   "Paused": 1, NO_RAG: 1}
+    # June had no register: worked out from the store, only R-06 and R-10 had reported by then.
+    june = dict(register.trend)[PERIOD.shift(-3)]
+    assert june == {**{c: 0 for c in CATEGORIES}, "Amber/Red": 1, "Amber": 1}
     ws = case["book"]["Summary"]
     labels = [row[0] for row in ws.iter_rows(values_only=True)]
     at = labels.index("Sep 2024")
     assert labels[at - 11] == "Oct 2023"
-    assert [c.value for c in ws[at + 1]][1:7] == [2, 1, 2, 1, 1, 3]
+    assert [c.value for c in ws[at + 1]][1:9] == [1, 1, 2, 1, 1, 0, 1, 2]
 
 
 def test_rag_columns_coloured_by_conditional_formats_over_whole_columns(case):
     book = case["book"]
     expected = {f'"{r}"': ("FF" + RAG_COLOURS[r][0][1:], "FF" + RAG_COLOURS[r][1][1:]) for r in RAG_SCALE}
-    wanted = {"Register": {"L2:L1048576", "N2:N1048576"}, "Escalations": {"D2:D1048576", "E2:E1048576"},
-              "Changes": {"E2:E1048576", "F2:F1048576"}, "Missing Returns": {"N2:N1048576"}}
+    wanted = {"Register": {"F2:F1048576"}, "Escalations": {"D2:D1048576"},
+              "Changes": {"E2:E1048576", "F2:F1048576"}, "Missing Returns": set()}
+    # Previous RAGs carry their period ("Amber (2024-07)"): coloured by the rating they begin with,
+    # the two-colour ratings first, each stopping there.
+    labelled = {"Register": {"H2:H1048576"}, "Escalations": {"E2:E1048576"}, "Missing Returns": {"N2:N1048576"},
+                "Changes": set()}
+    order = ["Green/Amber (", "Amber/Red (", "Green (", "Amber (", "Red ("]
     for sheet, ranges in wanted.items():
-        found = {}
+        found, begins = {}, {}
         for cf in book[sheet].conditional_formatting:
             found[str(cf.sqref)] = {r.formula[0]: (r.dxf.fill.bgColor.rgb if r.dxf.fill else None, r.dxf.font.color.rgb)
-                                    for r in cf.rules}
+                                    for r in cf.rules if r.type == "cellIs"}
+            rules = sorted((r for r in cf.rules if r.type == "beginsWith"), key=lambda r: r.priority)
+            if rules:
+                begins[str(cf.sqref)] = [(r.text, r.stopIfTrue, r.dxf.fill.bgColor.rgb) for r in rules]
         rag_ranges = {r for r, rules in found.items() if '"Green"' in rules}
         assert rag_ranges == ranges, sheet
         for cf_range in rag_ranges:
             assert found[cf_range] == expected
+        assert set(begins) == labelled[sheet], sheet
+        for rules in begins.values():
+            assert rules == [(t, True, expected[f'"{t[:-2]}"'][0]) for t in order]
     header = [c.value for c in book["Register"][1]]
-    assert header[11] == "RAG (this period)" and header[13] == "RAG (previous)"
+    assert header[5] == "RAG (this period)" and header[7] == "RAG (previous)"
 
 
 def test_arrows_and_escalations_flagged_by_font_colour(case):
@@ -274,8 +312,8 @@ def test_arrows_and_escalations_flagged_by_font_colour(case):
         for rule in cf.rules:
             if rule.formula[0] in ('"↑"', '"↓"', '"Yes"'):
                 flags[(str(cf.sqref), rule.formula[0])] = rule.dxf.font.color.rgb
-    assert flags == {("O2:O1048576", '"↑"'): "FF00B050", ("O2:O1048576", '"↓"'): "FFC00000",
-                     ("P2:P1048576", '"Yes"'): "FFC00000"}
+    assert flags == {("I2:I1048576", '"↑"'): "FF00B050", ("I2:I1048576", '"↓"'): "FFC00000",
+                     ("K2:K1048576", '"Yes"'): "FFC00000"}
 
 
 def test_lists_have_frozen_filtered_headers_and_print_setup(case):
@@ -287,8 +325,17 @@ def test_lists_have_frozen_filtered_headers_and_print_setup(case):
         assert ws.print_title_rows == "$1:$1", name
     for name in SHEETS:
         ws = book[name]
-        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9, name
-        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, name
+        assert ws.page_setup.orientation == "landscape", name
+        if name == "Register":
+            # 30-odd columns: A3 at 75%, three pages across, the Project ID and Name on each.
+            assert ws.page_setup.paperSize == 8 and ws.page_setup.scale == 75
+            assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+            header = [c.value for c in ws[1]]
+            assert [b.id for b in ws.col_breaks.brk] == [header.index("Programme"), header.index("Next Key Milestone")]
+            assert ws.print_title_cols == "$A:$B"
+        else:
+            assert ws.page_setup.paperSize == 9, name
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToHeight == 0, name
         assert (ws.oddFooter.left.text, ws.oddFooter.center.text, ws.oddFooter.right.text) == (
             "&F", "Period 2024-09", "Page &P of &N"), name
 
@@ -313,7 +360,7 @@ def test_charts_are_native_excel_charts_in_rag_colours(case):
         drawing = archive.read("xl/drawings/drawing1.xml").decode()
     assert drawing.count("<c:chart ") == 2
     colours = re.findall(r'<c:dPt>.*?<a:srgbClr val="([0-9A-F]{6})"', distribution)
-    assert colours == [RAG_COLOURS[r][0][1:] for r in RAG_SCALE] + ["BFBFBF"]
+    assert colours == [RAG_COLOURS[r][0][1:] for r in RAG_SCALE] + ["9DC3E6", "D9D2E9", "BFBFBF"]
     assert "<c:barChart>" in distribution and "Summary!$E$" in distribution
     assert '<c:grouping val="stacked"/>' in trend and trend.count("<c:ser>") == 5
     series = re.findall(r'<c:ser>.*?<a:srgbClr val="([0-9A-F]{6})"', trend)
@@ -333,7 +380,7 @@ def test_empty_store_shows_every_due_project_missing(tmp_path):
     path = write_register(register, tmp_path / "empty.xlsx")
     book = load_workbook(path)
     assert book["Escalations"]["A2"].value == "No project is escalated this period."
-    assert "no register for 2024-08 was built" in book["Changes"]["A2"].value
+    assert "no earlier register was built" in book["Changes"]["A2"].value
 
 
 def test_closed_project_is_not_escalated_but_red_carried_forward_is(tmp_path):
@@ -375,21 +422,34 @@ def test_pmo_register_command(case, tmp_path):
         "--outputs", str(out), "--as-of", "25/10/2024",
     ])
     assert result.exit_code == 0, result.output
-    assert ("Register for September 2024: 10 projects; 5 returns received (1 late), 2 missing; 3 escalated; "
-            "6 changes.") in result.output
+    assert ("Register for September 2024: 9 live projects (1 closed, listed); 5 returns received (1 late), "
+            "0 not rated, 0 awaited, 2 missing; 3 escalated; 6 changes since the register for 2024-08.") in result.output
+    assert "As at" not in result.output  # given, so not announced
     path = out / "2024-09" / "single_project_register_2024-09.xlsx"
     assert f"Written: {path}" in result.output
     assert load_workbook(path)["Missing Returns"]["J2"].value == 11
 
 
-def test_pmo_register_defaults_to_today(case, tmp_path):
+def test_pmo_register_for_a_past_period_is_as_at_the_due_date_plus_the_chase_interval(case, tmp_path):
+    """Back-filling: September 2024's register, built long after, is as at 14/10 + 5 days, and says so."""
     result = CliRunner().invoke(cli.main, [
         "register", "--period", "2024-09", "--db", str(case["db"]), "--portfolio", str(case["portfolio"]),
         "--outputs", str(tmp_path),
     ])
     assert result.exit_code == 0, result.output
+    assert ("As at 19/10/2024 (pass --as-of to choose; a past period defaults to its due date plus the chase "
+            "interval of 5 days)") in result.output
     ws = load_workbook(register_path(tmp_path, PERIOD))["Summary"]
-    assert day(ws["B5"].value) == dt.date.today()
+    assert day(ws["B5"].value) == DUE + dt.timedelta(days=5)
+
+
+def test_a_register_for_this_month_is_as_at_today(case, tmp_path):
+    office = Office(outputs=tmp_path, db=case["db"], portfolio_path=case["portfolio"],
+                    settings=Settings(chase_interval_days=3))
+    _, built = office.register(PERIOD, today=DUE + dt.timedelta(days=2))
+    assert built.as_of == DUE + dt.timedelta(days=2)
+    _, built = office.register(PERIOD, today=dt.date(2025, 1, 1))
+    assert built.as_of == DUE + dt.timedelta(days=3)
 
 
 @pytest.mark.parametrize("args, message", [

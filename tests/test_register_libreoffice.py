@@ -2,6 +2,9 @@
 
 from etl.config import Settings
 from etl.office import Office
+import re
+import subprocess
+
 from helpers_libreoffice import convert_to_pdf, pdf_pages, pdf_text
 from helpers_register import AS_OF, FORMULA_LIKE, PERIOD, build_case
 
@@ -18,5 +21,21 @@ def test_register_converts_in_libreoffice(tmp_path):
     assert "#NAME?" not in text and "Err:" not in text
     assert "Period 2024-09" in text and "single_project_register_2024-09.xlsx" in text  # the footer
     assert "1 file was rejected and not yet" in text and "Forecast slipped" in text
-    # Summary (two pages) and one page for each list: no list spills onto a second page across.
-    assert pdf_pages(pdf) == 6
+    # Summary (two pages), the Register three pages across (A3), one page for each other list.
+    assert pdf_pages(pdf) == 8
+    pages = text.split("\f")
+    first = next(i for i, page in enumerate(pages) if "Return Status" in page and "Compared" in page)
+    # Page 1 of the Register: what CMT reads, side by side; the narrative comes two pages on.
+    assert all(h in pages[first] for h in ("Project Name", "RAG (this", "RAG (previous)", "Escalate", "Slippage"))
+    assert "PM Update" not in pages[first] and "PM Update" in pages[first + 2]
+    assert "Green (2024-08)" in pages[first]  # R-01's previous RAG, with its period
+    assert page_size(pdf, first + 1) == (1191, 842)  # A3 landscape, in points
+    assert page_size(pdf, 1) == (842, 595)  # the Summary stays A4
+
+
+def page_size(pdf, page: int) -> tuple[int, int]:
+    """A page's width and height in points, as pdfinfo reports it."""
+    out = subprocess.run(["pdfinfo", "-f", str(page), "-l", str(page), str(pdf)], capture_output=True, text=True,
+                         check=True).stdout
+    width, height = re.search(rf"Page\s+{page} size:\s+([\d.]+) x ([\d.]+)", out).groups()
+    return round(float(width)), round(float(height))

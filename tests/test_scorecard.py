@@ -18,7 +18,6 @@ from etl.cycle.portfolio import load_portfolio
 from etl.rules.kpi_rules import BASELINE, CONTEXTUAL
 from etl.rules.rag import RED
 from etl.cycle.scorecard import load_kpis, score_kpis
-from etl.errors import KpiError
 from etl.workbooks.inputs import write_kpis
 from etl.workbooks.scorecard import NO_RETURN, committee_sheet_name
 from etl.store.db import Store
@@ -29,8 +28,9 @@ from helpers_scorecard import (
 
 SEPTEMBER = Period(2023, 9)
 SHEETS = [
-    "Balanced Scorecard", "Red KPIs", "Skills and Employment", "Environment & Sust. Communities",
-    "Transport and Infrastructure", "Business Board", "Most Complex Projects", "RAG Key",
+    "Summary", "Balanced Scorecard", "Red KPIs", "Skills and Employment", "Environment & Sust. Communities",
+    "Transport and Infrastructure", "Business Board", "Most Complex Projects", "Priority Activities",
+    "Gateway Review", "Problems", "RAG Key",
 ]
 
 
@@ -152,16 +152,17 @@ def bad_sheet(tmp_path):
 
 
 def test_every_bad_cell_is_reported_with_row_column_and_cell(tmp_path):
-    with pytest.raises(KpiError) as err:
-        load_kpis(bad_sheet(tmp_path))
-    problems = [str(p) for p in err.value.problems]
+    kpis = load_kpis(bad_sheet(tmp_path))
+    problems = [str(p) for k in kpis for p in k.problems]
     expected = [
         "kpis.csv, row 2, column 'Direction for Improvement', cell H2: 'sideways' is not a direction for improvement",
         "kpis.csv, row 3, column 'Direction for Improvement', cell H3: '→' is not a direction for improvement",
         "kpis.csv, row 4, column 'Current Period Performance', cell J4: 'n/a' is not a number",
         "kpis.csv, row 5, column 'Target', cell K5: a Target is given but Status is 'Contextual'",
         "kpis.csv, row 6, column 'Status', cell L6: 'Paused' is not a KPI status",
-        "kpis.csv, row 7, column 'Committee', cell M7: 'Planning Committee' is not a thematic committee",
+        "kpis.csv, row 7, column 'Committee', cell M7: 'Planning Committee' is not a thematic committee: use one "
+        "of Skills and Employment, Environment and Sustainable Communities, Transport and Infrastructure, "
+        "Business Board",
         "kpis.csv, row 8, column 'Previous Period Performance', cell I8: '12.9 %x' is not a number",
         "kpis.csv, row 9, column 'Metric', cell D9: duplicate Metric",
         "kpis.csv, row 10, column 'Metric', cell D10: duplicate Metric",
@@ -171,17 +172,52 @@ def test_every_bad_cell_is_reported_with_row_column_and_cell(tmp_path):
     for got, want in zip(problems, expected):
         assert got.startswith(want), (got, want)
     assert "direction of travel" in problems[1]
+    assert [k.row for k in kpis if k.problems] == list(range(2, 12))
+    assert {p.code for k in kpis for p in k.problems} == {
+        "direction", "number", "target_with_status", "status", "committee", "field_uniqueness", "current_required"}
 
 
-def test_a_bad_kpi_sheet_exits_2_listing_every_problem_and_writes_nothing(tmp_path):
+def test_a_kpi_too_large_to_be_a_figure_is_refused_not_overflowed(tmp_path):
+    """`1e400` used to become infinity (issue 15, item 8): it is a problem naming the cell."""
+    rows = kpi_rows()[:10]
+    rows[0]["Current Period Performance"] = "1e400"
+    kpis = load_kpis(write_kpi_csv(rows, tmp_path / "kpis.csv"))
+    (problem,) = [p for k in kpis for p in k.problems]
+    assert problem.code == "number"
+    assert str(problem).startswith("kpis.csv, row 2, column 'Current Period Performance', cell J2: "
+                                   "'1e400' is not a usable number: it is too large to be a real figure")
+
+
+def test_bad_kpi_rows_are_not_rated_listed_as_problems_and_the_rest_is_built_exit_1(tmp_path):
+    """One bad row does not sink the report: rows 2 to 11 are shown Not rated with their
+    reason and listed on the Problems sheet; the other 17 KPIs are rated; exit 1."""
+    import csv
+
+    rows = kpi_rows()
+    with open(bad_sheet(tmp_path), encoding="utf-8", newline="") as handle:
+        mistakes = list(csv.DictReader(handle))  # rows 2 to 11, one mistake each
+    sheet = write_kpi_csv(mistakes + rows[10:], tmp_path / "kpis.csv")
     result = CliRunner().invoke(cli.main, [
-        "scorecard", "--kpis", str(bad_sheet(tmp_path)), "--period", "2023-09", "--db", str(tmp_path / "pmo.db"),
-        "--outputs", str(tmp_path / "out"), "--portfolio", str(EXAMPLE_PORTFOLIO_XLSX)])
-    assert result.exit_code == 2
-    assert "10 problems in the KPI sheet" in result.stderr
+        "scorecard", "--kpis", str(sheet), "--period", "2023-09", "--db", str(tmp_path / "pmo.db"),
+        "--outputs", str(tmp_path / "out"), "--portfolio", str(EXAMPLE_PORTFOLIO_XLSX), "--inputs", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "10 problem(s) in the inputs" in result.stderr
     assert result.stderr.count("  - kpis.csv, row ") == 10
     assert "Traceback" not in result.output
-    assert not (tmp_path / "out").exists()
+    book = openpyxl.load_workbook(tmp_path / "out" / "2023-09" / "corporate_performance_report_2023-09.xlsx")
+    ws = book["Balanced Scorecard"]
+    cols = header_positions(ws, 4)
+    row = find_row(ws, cols["Metric"], rows[1]["Metric"])  # sheet row 3: → as direction for improvement
+    assert ws.cell(row, cols["RAG vs Direction"]).value == "Not rated"
+    assert ws.cell(row, cols["Data Release"]).value.startswith("Not rated: '→' is not a direction for improvement")
+    rated = find_row(ws, cols["Metric"], rows[12]["Metric"])
+    assert ws.cell(rated, cols["RAG vs Direction"]).value in ("Green", "Amber", "Red", "Baseline", "Contextual")
+    problems = book["Problems"]
+    listed = [(problems.cell(r, 3).value, problems.cell(r, 5).value, problems.cell(r, 8).value)
+              for r in range(5, problems.max_row + 1) if problems.cell(r, 3).value]
+    assert (3, "H3", "direction") in listed and len(listed) == 10
+    with sqlite3.connect(tmp_path / "pmo.db") as con:  # only the good rows go into history
+        assert con.execute("SELECT COUNT(*) FROM kpi_values").fetchone() == (17,)
 
 
 def test_missing_kpi_sheet_and_missing_headers_exit_2(tmp_path):
@@ -193,7 +229,9 @@ def test_missing_kpi_sheet_and_missing_headers_exit_2(tmp_path):
 
 
 def test_optional_columns_may_be_left_out_and_words_are_accepted(tmp_path):
-    rows = [{k: v for k, v in r.items() if k not in ("Target", "Status", "Committee")} for r in kpi_rows()[:3]]
+    optional = ("Target", "Status", "Committee", "Planned Actions", "Action Owner", "Action Due", "Comparator",
+                "Comparator Value", "Comparator 2", "Comparator Value 2")
+    rows = [{k: v for k, v in r.items() if k not in optional} for r in kpi_rows()[:3]]
     rows[0]["Direction for Improvement"] = "Higher"
     rows[1]["Direction for Improvement"] = "lower"
     kpis = load_kpis(write_kpi_csv(rows, tmp_path / "k.csv"))
@@ -234,7 +272,7 @@ def test_scorecard_rows_are_grouped_like_appendix_3(september):
     ws = book["Balanced Scorecard"]
     cols = header_positions(ws, 4)
     assert ws["A5"].value == "State of the Region (Shared Ownership)"
-    assert "A5:O5" in {str(r) for r in ws.merged_cells.ranges}
+    assert "A5:R5" in {str(r) for r in ws.merged_cells.ranges}
     metric_2 = find_row(ws, cols["Metric"], "Metric 2: Total jobs in Cambridgeshire and Peterborough")
     assert ws.cell(metric_2 - 1, cols["Strategic Objective"]).value == "Achieving Good Growth"
     assert ws.cell(metric_2, cols["Strategic Objective"]).value is None  # shown once per group
@@ -264,7 +302,7 @@ def test_rating_columns_are_coloured_by_conditional_formats_with_blue(september)
         assert colours["Baseline"] == colours["Contextual"] == colours["In Development"] == "D9D9D9"
 
 
-def test_red_kpis_sheet_lists_every_red_kpi_with_a_blank_actions_column(september):
+def test_red_kpis_sheet_lists_every_red_kpi_with_its_planned_actions(september):
     result, book = september
     ws = book["Red KPIs"]
     cols = header_positions(ws, 4)
@@ -272,7 +310,12 @@ def test_red_kpis_sheet_lists_every_red_kpi_with_a_blank_actions_column(septembe
     listed = sorted(ws.cell(r, cols["Metric"]).value for r in range(5, ws.max_row + 1) if ws.cell(r, cols["Metric"]).value)
     assert listed == reds and len(reds) == 10
     actions = cols["Planned actions to improve performance"]
-    assert all(ws.cell(r, actions).value is None for r in range(5, 5 + len(reds)))
+    planned = {s.kpi.metric: s.kpi for s in result.scored}
+    for r in range(5, 5 + len(reds)):
+        kpi = planned[ws.cell(r, cols["Metric"]).value]
+        assert ws.cell(r, actions).value == kpi.planned_actions and kpi.planned_actions
+        assert ws.cell(r, cols["Action Owner"]).value == kpi.action_owner
+        assert ws.cell(r, cols["Action Due"]).value.date() == kpi.action_due
     assert ws.cell(5, cols["Ownership"]).value in ("All", "CPCA")
     assert ws.cell(5, cols["Previous Period Performance"]).value is not None
 
@@ -298,7 +341,7 @@ def test_most_complex_projects_from_the_latest_accepted_returns(september):
     _, book = september
     ws = book["Most Complex Projects"]
     cols = header_positions(ws, 4)
-    rows = {ws.cell(r, 1).value: r for r in range(5, ws.max_row + 1) if ws.cell(r, 1).value}
+    rows = {ws.cell(r, 1).value: r for r in range(5, 12)}
     assert list(rows) == ["Peterborough Station Quarter", "University of Peterborough", "Net Zero Programme",
                           "Bus Reform Programme", "Adult Education Provision", "Business Growth Service",
                           "Market Town Masterplans"]
@@ -376,7 +419,7 @@ def test_the_report_appears_whole_or_not_at_all(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         run(tmp_path, period=SEPTEMBER)
     assert first.path.read_bytes() == before
-    assert [p.name for p in first.path.parent.iterdir()] == [first.path.name]
+    assert sorted(p.name for p in first.path.parent.iterdir()) == sorted([first.path.name, first.paper_path.name])
 
 
 # ----------------------------------------------------------------------------- history in the store
@@ -386,11 +429,12 @@ def test_the_report_appears_whole_or_not_at_all(tmp_path, monkeypatch):
 def test_kpi_values_are_recorded_and_feed_the_next_period(tmp_path):
     db = tmp_path / "pmo.db"
     june = kpi_rows()
-    for row in june:
+    for row in june:  # June reported the release before September's (2020 data for Metric 2)
         row["Current Period Performance"], row["Previous Period Performance"] = row["Previous Period Performance"], ""
+        row["Date of Latest Available Data"] = f"{row['Date of Latest Available Data']} (earlier)"
     run(tmp_path, kpis=write_kpi_csv(june, tmp_path / "june.csv"), period=Period(2023, 6), db=db)
     september = kpi_rows()
-    september[1]["Previous Period Performance"] = ""  # Metric 2: take June's figure from the store
+    september[1]["Previous Period Performance"] = ""  # Metric 2: take the earlier release's figure from the store
     result = run(tmp_path, kpis=write_kpi_csv(september, tmp_path / "sep.csv"), db=db)
     # and again: a re-run replaces the period's values, it does not add to them
     result = run(tmp_path, kpis=write_kpi_csv(september, tmp_path / "sep.csv"), db=db)
@@ -412,9 +456,12 @@ def test_kpi_values_are_recorded_and_feed_the_next_period(tmp_path):
     ws = book["Balanced Scorecard"]
     cols = header_positions(ws, 4)
     row = find_row(ws, cols["Metric"], scored.kpi.metric)
-    assert "on record for 2023-06" in ws.cell(row, cols["Previous Period Performance"]).comment.text
+    assert "on record (2021 (earlier) data, reported June 2023)" in ws.cell(
+        row, cols["Previous Period Performance"]).comment.text
+    assert ws.cell(row, cols["Previous Figure From"]).value == "2021 (earlier) data, reported June 2023"
+    assert ws.cell(row, cols["Data Release"]).value == "New data"
     with zipfile.ZipFile(result.path) as archive:
-        sheet = archive.read("xl/worksheets/sheet1.xml").decode()
+        sheet = archive.read("xl/worksheets/sheet2.xml").decode()  # sheet 1 is the Summary
     assert sheet.count("<x14:sparkline>") == 27
     assert f"<xm:f>'Trend Data'!B3:C3</xm:f><xm:sqref>O{row}</xm:sqref>" in sheet
 
@@ -438,8 +485,11 @@ def test_pmo_scorecard_prints_a_summary(tmp_path):
         "--inputs", str(EXAMPLE_KPIS_XLSX.parent)])
     assert result.exit_code == 0, result.output
     assert "27 KPIs for September 2023" in result.output and "10 Red KPIs" in result.output
-    assert "13 Green" in result.output and "Most Complex projects: 7 (0 with a return on record)" in result.output
+    assert "13 Green" in result.output and "Most Complex projects: 7 (0 with a return on record;" in result.output
+    assert "Red without planned actions: 0" in result.output
+    assert "Priority activities: 10 (1 overdue); Gateway Review commitments: 6" in result.output
     assert (tmp_path / "out" / "2023-09" / "corporate_performance_report_2023-09.xlsx").exists()
+    assert (tmp_path / "out" / "2023-09" / "corporate_performance_report_2023-09.docx").exists()
 
 
 def test_text_that_looks_like_a_formula_stays_text(tmp_path):
@@ -459,21 +509,33 @@ def test_demo_builds_the_corporate_performance_report(tmp_path):
     ctx = run_demo(outputs_dir=tmp_path / "out")
     path = tmp_path / "out" / str(DEMO_PERIOD) / f"corporate_performance_report_{DEMO_PERIOD}.xlsx"
     assert path in ctx.files
-    ws = openpyxl.load_workbook(path)["Most Complex Projects"]
-    assert ws.max_row == 11
+    book = openpyxl.load_workbook(path)
+    ws = book["Most Complex Projects"]
+    assert ws.cell(12, 1).value is None and ws.cell(11, 1).value  # seven projects
     assert all(ws.cell(r, 5).value == NO_RETURN or ws.cell(r, 3).value for r in range(5, 12))
+    assert all(ws.cell(r, 12).value for r in range(5, 12))  # each says why it is on the list
+    # every section is filled from the bundled example inputs
+    activities = book["Priority Activities"]
+    overdue = find_row(activities, 1, "Overdue")
+    assert activities.cell(overdue, 2).value >= 1
+    assert book["Gateway Review"]["A5"].value == "Covid Micro Grants"
+    assert book["Problems"]["A5"].value.startswith("No problems")
+    paper = path.with_suffix(".docx")
+    assert paper in ctx.files
 
 
-def test_previous_figure_from_history_names_the_period_it_came_from():
-    """The sheet leaves the previous figure blank and the latest period on record has no
-    value (e.g. the KPI was In Development then): the figure and its period are the last
-    ones with a value."""
+def test_previous_figure_from_history_is_the_release_before_and_names_it():
+    """The sheet leaves the previous figure blank: it is the latest earlier release with a
+    value (one without, e.g. In Development then, is passed over), and the KPI says which."""
     import dataclasses
 
     from etl.cycle.scorecard import score_kpi
+    from etl.store.kpis import Release
 
-    kpi = dataclasses.replace(load_kpis(EXAMPLE_KPIS_CSV)[1], previous=None)
-    scored = score_kpi(kpi, "2023-09", [("2023-03", 519000.0), ("2023-06", None)])
-    assert scored.previous == 519000.0 and scored.previous_period == "2023-03"
-    assert scored.previous_from_history
-    assert score_kpi(kpi, "2023-09", []).previous_period is None
+    kpi = dataclasses.replace(load_kpis(EXAMPLE_KPIS_CSV)[1], previous=None)  # 2021 data, 516,000
+    releases = [Release(kpi.metric, "2019", 519000.0, None, None, None, None, None, None, "2023-03"),
+                Release(kpi.metric, "2020", None, None, None, None, None, None, None, "2023-06")]
+    scored = score_kpi(kpi, "2023-09", releases)
+    assert scored.previous == 519000.0 and scored.previous_from == "2019 data, reported March 2023"
+    assert scored.previous_from_history and scored.rag_direction == RED and scored.release_note == "New data"
+    assert score_kpi(kpi, "2023-09", []).previous_from is None

@@ -87,7 +87,10 @@ def test_contract_names_match_design():
         rag_previous rag_this_period pm_update sponsor_comments milestones_this_period milestones_next_period
         risks completed_by completed_date budget_approved spend_to_date forecast_outturn next_key_milestone
         next_key_milestone_date outcomes_and_impacts top_risk top_risk_mitigation""".split()
-    assert set(F.defined_names("Full")) == set(design)
+    # Template 1.1 (issue 17): a status of "Not rated" gives its reason and an explanation.
+    later = {"not_rated_reason", "not_rated_note"}
+    assert set(F.defined_names("Full")) == set(design) | later
+    assert {f.name for f in F.fields_for("Full", "1.0")} == set(design) - {t.name for t in F.TABLES}
 
 
 def test_identity_is_prefilled_and_locked(full):
@@ -135,7 +138,11 @@ def validations_covering(ws, ref):
 def test_drop_down_lists(full):
     ws, ref = resolve(full, "rag_this_period")
     (rag,) = validations_covering(ws, ref)
-    assert rag.type == "list" and rag.formula1 == '"' + ",".join(RAG_SCALE) + '"'
+    # The five ratings, then Not rated (template 1.1), whose reason has its own list.
+    assert rag.type == "list" and rag.formula1 == '"' + ",".join(RAG_SCALE) + ',Not rated"'
+    ws, ref = resolve(full, "not_rated_reason")
+    (reason,) = validations_covering(ws, ref)
+    assert reason.type == "list" and reason.formula1 == '"Reset,Exempt,On hold"'
     (_, table_ref) = list(full.defined_names["milestones_this_period"].destinations)[0]
     first = table_ref.replace("$", "").split(":")[0]
     status_cell = "C" + re.sub(r"[A-Z]", "", first)
@@ -156,7 +163,9 @@ def test_date_and_money_validation(full):
         assert (rule.formula1, rule.formula2) == ("36526", "73415"), name  # 01/01/2000 to 31/12/2100
     ws, ref = resolve(full, "budget_approved")
     (rule,) = validations_covering(ws, ref)
-    assert rule.type == "decimal" and rule.operator == "greaterThanOrEqual" and rule.formula1 == "0"
+    # Money: 0 up to the office's largest plausible amount (settings; £100bn by default).
+    assert rule.type == "decimal" and rule.operator in (None, "between")
+    assert (rule.formula1, rule.formula2) == ("0", "100000000000")
 
 
 def test_rag_input_is_coloured_by_conditional_formats(full):
@@ -181,6 +190,7 @@ def test_guidance_sheet_has_the_rag_definitions(full):
         assert rating in text
     assert "Successful delivery of the project to time, cost and quality appears to be highly likely." in text
     assert "14/10/2024" in text  # the due date
+    assert "choose 'Not rated' and give the reason (Reset, Exempt, On hold)" in text
 
 
 def test_print_ready(full):

@@ -1,6 +1,7 @@
 """Normalising what people type: money, numbers, dates, yes/no, email, text."""
 
 import datetime as dt
+import re
 
 import pytest
 
@@ -14,10 +15,31 @@ from etl.rules.values import clean_text, is_email, parse_date, parse_money, pars
         ("£250k", 250_000), ("250K", 250_000), ("1.2 million", 1_200_000), (" £ 5,000,001 ", 5_000_001),
         ("(500)", -500), ("-50000", -50_000), (1_000_000, 1_000_000), (2.5e6, 2_500_000), ("0", 0),
         ("£1bn", 1_000_000_000),
+        # Money words read alike (issue 17): billion, bn, million, m, thousand, k.
+        ("£4.6 billion", 4_600_000_000), ("4.6 million", 4_600_000), ("£4.6bn", 4_600_000_000), ("4.6m", 4_600_000),
+        ("£42.6bn", 42_600_000_000), ("£4.6 Billion", 4_600_000_000), ("12 thousand", 12_000),
+        ("1,200,000.50", 1_200_000.5), ("£1,234", 1_234),
     ],
 )
 def test_money(typed, pounds):
     assert parse_money(typed) == pounds
+
+
+@pytest.mark.parametrize("typed", ["2,5m", "1.234,56", "12,34", "1,2345", "£2,50"])
+def test_a_comma_out_of_place_is_ambiguous_not_guessed(typed):
+    """`2,5m` is not £25,000,000 and `1.234,56` is not £1.23: the separators decide, and when they
+    cannot, the figure is refused and the message says why (issue 15, item 8)."""
+    with pytest.raises(ValueError, match=f"'{re.escape(typed)}' is ambiguous: its comma is not a thousands separator"):
+        parse_money(typed)
+
+
+@pytest.mark.parametrize("typed", ["1e400", float("inf"), float("-inf"), 1e400])
+def test_infinite_numbers_are_refused(typed):
+    for parser in (parse_money, parse_number):
+        with pytest.raises(ValueError, match="too large to be a real figure|not an amount of money"):
+            parser(typed)
+    with pytest.raises(ValueError, match="too large to be a real figure"):
+        parse_number(typed)
 
 
 @pytest.mark.parametrize("bad", ["about two million", "£", "1.2.3m", "TBC", "1,2m x", True])

@@ -10,8 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.rules.periods import FULL, SIMPLIFIED
+from etl.rules.rag import NOT_RATED_REASONS
 
-TEMPLATE_VERSION = "1.0"
+#: 1.1 (issue 17) added "Not rated" to the status drop-down, with its reason and note.
+TEMPLATE_VERSION = "1.1"
+#: Every version this pmo's contract describes, oldest first (a field says which one added it).
+TEMPLATE_VERSIONS: tuple[str, ...] = ("1.0", "1.1")
 SHEET = "Highlight Report"
 GUIDANCE_SHEET = "Guidance"
 META_SHEET = "_meta"
@@ -33,6 +37,7 @@ class Field:
     prefilled: bool = False  # written by pmo from the portfolio or the store, locked
     required: bool = False  # must be filled for the return to be accepted
     help: str = ""
+    since: str = "1.0"  # the template version that added it (older returns lack it)
 
 
 @dataclass(frozen=True)
@@ -65,7 +70,12 @@ FIELDS: tuple[Field, ...] = (
     Field("rag_previous", "Status previous period", "rag",
           help="Filled in by the Programme Office from your last accepted return."),
     Field("rag_this_period", "Status this period", "rag", required=True,
-          help="Choose from the list: see the RAG definitions on the Guidance sheet."),
+          help="Choose from the list: see the RAG definitions on the Guidance sheet. Choose "
+               "'Not rated' only when the project cannot be rated this period, and say why below."),
+    Field("not_rated_reason", "Not rated: reason", "not_rated_reason", since="1.1",
+          help=f"Only when the status is 'Not rated': choose {', '.join(NOT_RATED_REASONS)}."),
+    Field("not_rated_note", "Not rated: explanation", "wrap", since="1.1",
+          help="Only when the status is 'Not rated': what happened and when a rating is expected."),
     Field("pm_update", "Project manager update", "wrap", required=True,
           help="Key activities this period, engagement, concerns or issues, and why you chose this RAG."),
     Field("sponsor_comments", "Sponsor comments", "wrap"),
@@ -109,9 +119,11 @@ FIELD_BY_NAME = {f.name: f for f in FIELDS}
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 
 
-def fields_for(report_type: str) -> tuple[Field, ...]:
-    """The single-value fields a report of this type carries, in layout order."""
-    return tuple(f for f in FIELDS if report_type in f.reports)
+def fields_for(report_type: str, version: str | None = None) -> tuple[Field, ...]:
+    """The single-value fields a report of this type carries, in layout order (in a template
+    of `version`, default the current one)."""
+    known = TEMPLATE_VERSIONS[:TEMPLATE_VERSIONS.index(version) + 1] if version in TEMPLATE_VERSIONS else TEMPLATE_VERSIONS
+    return tuple(f for f in FIELDS if report_type in f.reports and f.since in known)
 
 
 def defined_names(report_type: str) -> tuple[str, ...]:

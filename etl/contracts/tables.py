@@ -203,6 +203,26 @@ def schema_problems(
     return problems
 
 
+def table_problems(
+    schema,
+    frame: pd.DataFrame,
+    path: Path | str,
+    headers: dict[str, str],
+    letters: dict[str, str],
+    messages: dict[str, CheckMessage],
+) -> list[Problem]:
+    """Validate an officer's table with its pandera schema, lazily: every problem, in row
+    order (none when the table is good). For tables whose bad rows are set aside rather than
+    stopping the run (the KPI sheet, Priority Activities)."""
+    import pandera.pandas as pa
+
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as err:
+        return schema_problems(err.failure_cases, frame, Path(path).name, headers, letters, messages)
+    return []
+
+
 def validate_table(
     schema,
     frame: pd.DataFrame,
@@ -217,12 +237,8 @@ def validate_table(
     """Validate an officer's table with its pandera schema, lazily; on failure raise `error`
     listing every problem (`adjust` may add to their wording), e.g. "3 problems in the
     portfolio; fix them and run again"."""
-    import pandera.pandas as pa
-
-    try:
-        schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as err:
-        problems = schema_problems(err.failure_cases, frame, Path(path).name, headers, letters, messages)
+    problems = table_problems(schema, frame, path, headers, letters, messages)
+    if problems:
         if adjust is not None:
             problems = adjust(problems)
         noun = "problem" if len(problems) == 1 else "problems"

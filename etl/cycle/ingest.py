@@ -36,7 +36,7 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
-from etl.rules.rag import normalise_rag
+from etl.rules.rag import NOT_RATED_REASONS, normalise_status
 from etl.cycle.reader import MB, FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
 from etl.errors import ReturnUnreadable
 from etl.cycle.offers import Offer
@@ -157,12 +157,14 @@ def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     return found
 
 
-def _offered(path: Path, period: Period, data: bytes | None) -> OfferedFile:
-    """The file's identity: its hash, size and received time (its modification time)."""
+def _offered(path: Path, period: Period, data: bytes | None, received_on: dt.date | None = None) -> OfferedFile:
+    """The file's identity: its hash, size and received time (its modification time, or the
+    day given for a batch loaded after the event, e.g. back-filling last year's returns)."""
     stat = path.stat()
     sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
     # The office's local time: whether a return was late is decided by its local calendar day.
-    received = dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0)
+    received = (dt.datetime.combine(received_on, dt.time(0)) if received_on is not None
+                else dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0))
     return OfferedFile(path, sha, stat.st_size, received, str(period))
 
 
@@ -193,7 +195,9 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
     "wrap": cell_text,
     "date": parse_date,
     "money": parse_money,
-    "rag": normalise_rag,
+    # A return's status (this period's, and the previous one it carries) may be Not rated.
+    "rag": normalise_status,
+    "not_rated_reason": lambda v: _choice(v, NOT_RATED_REASONS, "a reason for not rating"),
     "period": _period,
     "milestone_status": lambda v: _choice(v, F.MILESTONE_STATUSES, "a milestone status"),
     "risk_rating": lambda v: _choice(v, F.RISK_RATINGS, "a risk rating", _RATING_ALIASES),
@@ -211,7 +215,7 @@ def normalise(kind: str, value: Any) -> Any:
             raise ValueError(f"'{value}' is a time, not what this field needs")
         return _NORMALISERS[kind](value)
     except ValueError as exc:
-        return H.Unparsed(value, str(exc))
+        return H.Unparsed(value, str(exc), getattr(exc, "code", None))
 
 
 # ----------------------------------------------------------------------------- validating
@@ -272,8 +276,11 @@ def _problem(rule: H.Rule, check: str, column: str, label: str, value: Any, cell
              table_row: bool) -> Problem:
     kind = H.KINDS.get(column, "")
     fix = H.fix_for_kind(kind) if check == "unreadable" else rule.fix(label, value)
-    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…).
+    # A value that does not parse is coded by what it should have been (not_a_date, not_a_money…),
+    # unless the parser named its own reason (ambiguous_amount, not_finite).
     code = f"not_a_{kind or 'value'}" if check == "unreadable" else check
+    if check == "unreadable" and isinstance(value, H.Unparsed) and value.code:
+        code = value.code
     return Problem(
         rule.message(label, value), file=file, code=code, field=label, sheet=cell.sheet if cell else "",
         row=cell.row if (cell and table_row) else None, cell=cell.address if cell else "",
@@ -290,17 +297,18 @@ class Normalised:
 
 
 def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: set[str],
-                   today: dt.date) -> tuple[dict[str, list[Problem]], Normalised]:
+                   today: dt.date, settings: Settings | None = None) -> tuple[dict[str, list[Problem]], Normalised]:
     """Validate every return at once: problems by file key, and the normalised content."""
     fields, milestones, milestone_rows, risks, risk_rows = _frames(returns)
-    rules = H.messages(period, today)
+    rules = H.messages(period, today, settings)
     report_types = {key: raw.report_type for key, raw in returns.items()}
     found: dict[str, list[Problem]] = {key: [] for key in returns}
     seen: set[tuple] = set()
 
-    cases = H.failures(H.fields_schema(period, project_ids, today, report_types), fields)
+    cases = H.failures(H.fields_schema(period, project_ids, today, report_types, settings), fields)
     for case in cases.itertuples(index=False):
-        key, column, check = case.index, str(case.column), str(case.check)
+        key, check = case.index, str(case.check)
+        column = (rules[check].column if check in rules else None) or str(case.column)
         if key is None or (key, column, check) in seen or column not in F.FIELD_BY_NAME:
             continue
         seen.add((key, column, check))
@@ -310,7 +318,7 @@ def validate_batch(returns: dict[str, RawReturn], period: Period, project_ids: s
         found[key].append(_problem(rules[check], check, column, label, value, cell,
                                    returns[key].name, False))
 
-    for schema, frame, rows in ((H.milestones_schema(), milestones, milestone_rows),
+    for schema, frame, rows in ((H.milestones_schema(settings), milestones, milestone_rows),
                                 (H.risks_schema(), risks, risk_rows)):
         for case in H.failures(schema, frame).itertuples(index=False):
             if case.index is None or (isinstance(case.index, float) and pd.isna(case.index)):
@@ -394,8 +402,12 @@ def _later_return(store: Store, record: ReturnRecord, offered: OfferedFile) -> d
 # ----------------------------------------------------------------------------- the run
 
 
-def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[Offer]:
-    """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook."""
+def folder_offers(folder: Path, period: Period, settings: Settings,
+                  received_on: dt.date | None = None) -> Iterator[Offer]:
+    """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook.
+
+    A file's received time is its modification time, or `received_on` when given (back-filling);
+    a saved e-mail's is its message's date."""
     from etl.cycle.messages import (
         is_message_name, message_headers, message_offers, read_message_file, too_big_message,
     )
@@ -404,7 +416,7 @@ def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[
     for path, skip_reason in offered_paths(folder):
         name = path.relative_to(folder).as_posix()
         if skip_reason is not None:
-            offered = _offered(path, period, None) if path.is_file() and not path.is_symlink() else None
+            offered = _offered(path, period, None, received_on) if path.is_file() and not path.is_symlink() else None
             yield Offer(name, path, offered, skip=skip_reason)
         elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
             # Not opened: what it carries would be over the limit once decoded from base64.
@@ -418,7 +430,7 @@ def folder_offers(folder: Path, period: Period, settings: Settings) -> Iterator[
         else:
             size = path.stat().st_size
             data = None if size > limit else path.read_bytes()
-            yield Offer(name, path, _offered(path, period, data), data, path)
+            yield Offer(name, path, _offered(path, period, data, received_on), data, path)
 
 
 def ingest_folder(
@@ -429,17 +441,19 @@ def ingest_folder(
     settings: Settings,
     on_file: Callable[[Path], None] | None = None,
     today: dt.date | None = None,
+    received_on: dt.date | None = None,
 ) -> IngestResult:
     """Ingest every return in `folder` (and below; saved e-mails too) for `period` into the store.
 
     `portfolio` is `etl.cycle.portfolio.load_portfolio`'s frame. `on_file(path)` is called once
-    for each entry of `offered_paths(folder)` when it is done. Raises `ConfigError` when
-    the folder does not exist.
+    for each entry of `offered_paths(folder)` when it is done. `received_on` is the day a file
+    is taken to have been received (loading past periods), instead of its modification time;
+    a saved e-mail keeps its message's date. Raises `ConfigError` when the folder does not exist.
     """
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
-    return ingest_offers(folder_offers(folder, period, settings), folder, period, store, portfolio, settings,
+    return ingest_offers(folder_offers(folder, period, settings, received_on), folder, period, store, portfolio, settings,
                          on_file, today)
 
 
@@ -510,7 +524,7 @@ def ingest_offers(
             message_of[name] = item.message_key
         pending.append((outcome, offered))
 
-    found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today)
+    found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today, settings)
     plan = reporting_plan(portfolio, period, settings)
     several = _several_per_project(pending, message_of)
     for outcome, offered in pending:
@@ -521,7 +535,7 @@ def ingest_offers(
             if isinstance(values["project_id"], str):
                 outcome.project_id = values["project_id"]
             outcome.problems += _plan_warnings(outcome, raw, plan, period)
-            outcome.problems += _date_warnings(outcome, raw, values, period)
+            outcome.problems += _date_warnings(outcome, raw, values, period, settings)
             outcome.problems += several.get(outcome.name, [])
             outcome.problems += _sender_warnings(outcome, offered, portfolio)
         if raw is not None and not outcome.errors:
@@ -650,10 +664,11 @@ def _plan_warnings(outcome: FileOutcome, raw: RawReturn, plan: pd.DataFrame, per
     )]
 
 
-def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period) -> list[Problem]:
+def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any], period: Period,
+                   settings: Settings) -> list[Problem]:
     """A forecast completion before the period began is possible but worth a question."""
     forecast = values.get("forecast_completion_date")
-    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < H.EARLIEST_DATE:
+    if not isinstance(forecast, dt.date) or forecast >= period.first_day or forecast < settings.earliest_date:
         return []
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(

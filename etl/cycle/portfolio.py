@@ -21,7 +21,7 @@ from etl.config import Settings
 from etl.errors import PortfolioError, Problem
 from etl.contracts.tables import read_table, validate_table
 from schemas.checks import canonical_choice
-from schemas.portfolio import HEADERS, build_schema, messages
+from schemas.portfolio import HEADERS, OPTIONAL_HEADERS, build_schema, messages
 
 SHEET = "Projects"
 
@@ -34,7 +34,7 @@ def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.Dat
     """
     settings = settings or Settings()
     path = Path(path)
-    raw, letters = read_table(path, SHEET, HEADERS)
+    raw, letters = read_table(path, SHEET, HEADERS, optional=OPTIONAL_HEADERS)
     if raw.empty:
         raise PortfolioError(f"{path.name}: the portfolio has no projects")
     validate_table(build_schema(settings), raw, path, HEADERS, letters, messages(settings), PortfolioError,
@@ -66,6 +66,7 @@ def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
         frequency_override=periods.normalise_frequency,
         agreed_completion_date=values.parse_date,
         most_complex=lambda v: bool(values.parse_yes_no(v)),
+        publish=lambda v: values.parse_yes_no(v) is not False,  # blank: published
         latitude=values.parse_number,
         longitude=values.parse_number,
         project_manager_email=lambda v: (values.clean_text(v) or "").lower() or None,
@@ -79,7 +80,7 @@ def _typed(raw: pd.DataFrame, settings: Settings) -> pd.DataFrame:
     columns["report_type"] = [periods.report_type(stage) for stage in columns["stage"]]
     columns["row"] = list(raw.index)
     dtypes = {"delivery_cost": "float64", "latitude": "float64", "longitude": "float64", "row": "int64",
-              "most_complex": bool}
+              "most_complex": bool, "publish": bool}
     frame = pd.DataFrame(
         {key: pd.Series(data, index=raw.index, dtype=dtypes.get(key, object)) for key, data in columns.items()}
     )

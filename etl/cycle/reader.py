@@ -33,7 +33,7 @@ from etl.contracts.tables import column_letter
 from etl.rules.values import cell_text
 
 #: Template versions this pmo can read.
-KNOWN_VERSIONS: tuple[str, ...] = (F.TEMPLATE_VERSION,)
+KNOWN_VERSIONS: tuple[str, ...] = F.TEMPLATE_VERSIONS
 
 #: Extensions ingest tries to read; anything else in the folder is listed as skipped.
 SPREADSHEET_SUFFIXES: tuple[str, ...] = (".xlsx", ".xlsm", ".xltx", ".xltm", ".xls", ".xlsb", ".ods", ".csv")
@@ -375,7 +375,7 @@ def read_return(path: Path | str, data: bytes, max_mb: float = 20.0, name: str |
 
     problems: list[Problem] = []
     raw = RawReturn(path, name, project_id, report_type, version, warnings=warnings)
-    for spec in F.fields_for(report_type):
+    for spec in F.fields_for(report_type, version):
         ref = _located(name, book, spec.name, spec.label, problems)
         if ref is not None:
             raw.fields[spec.name] = values.cell(ref[0], ref[1], ref[2])

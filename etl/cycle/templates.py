@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from etl.config import Settings
+from etl.config import EARLIEST_DATE, LARGEST_AMOUNT, LATEST_DATE, Settings
 from etl.files import atomic_path
 from etl.rules.periods import FULL, Period
 
@@ -79,6 +79,10 @@ class TemplateContext:
     office_name: str = "Programme Office"
     office_email: str = ""
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now().replace(microsecond=0))
+    # The office's plausible dates (settings): the template's date cells accept only these.
+    earliest_date: dt.date = EARLIEST_DATE
+    latest_date: dt.date = LATEST_DATE
+    largest_amount: float = LARGEST_AMOUNT
 
     @classmethod
     def from_plan_row(cls, row: dict[str, Any], period: Period, settings: Settings,
@@ -104,6 +108,9 @@ class TemplateContext:
             project_outcomes=history.get("project_outcomes"),
             office_name=settings.office_name,
             office_email=settings.office_email,
+            earliest_date=settings.earliest_date,
+            latest_date=settings.latest_date,
+            largest_amount=settings.largest_amount,
         )
 
     def prefill(self) -> dict[str, Any]:

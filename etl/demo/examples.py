@@ -1,8 +1,8 @@
 """The bundled example data: the officer's inputs and the returns named partners "typed".
 
 The example data is package data (`etl/demo/examples_data/`, read with `importlib.resources`),
-so an installed pmo runs its demo anywhere. `portfolio.csv`, `kpis.csv` and `closedown.csv`
-are the plain-text sources of the officer's workbooks; `write_example_inputs` builds the
+so an installed pmo runs its demo anywhere. `portfolio.csv`, `kpis.csv`, `closedown.csv`,
+`priority_activities.csv` and `gateway_review.csv` (the corporate plan) are the plain-text sources of the officer's workbooks; `write_example_inputs` builds the
 workbooks from them (the demo into its own folder, `scripts/make_example_inputs.py` into
 `inputs/`). `returns/*.json` hold, per period and project, the field values and table rows
 of a return and the day it arrived::
@@ -61,14 +61,18 @@ def portfolio_records(source: Path | str) -> list[dict[str, object]]:
 
 
 def write_example_inputs(folder: Path | str) -> list[Path]:
-    """Write the example portfolio, KPI sheet and close-down actions into `folder`."""
-    from etl.workbooks.inputs import write_actions, write_kpis, write_portfolio
+    """Write the example portfolio, KPI sheet, close-down actions and corporate plan (Priority
+    Activities, Gateway Review commitments) into `folder`."""
+    from etl.workbooks.inputs import write_actions, write_corporate_plan, write_kpis, write_portfolio
 
     folder = Path(folder)
     return [
         write_portfolio(portfolio_records(EXAMPLES / "portfolio.csv"), folder / "portfolio.xlsx", created=FIXED_TIME),
         write_actions(text_records(EXAMPLES / "closedown.csv"), folder / "closedown.xlsx", created=FIXED_TIME),
         write_kpis(text_records(EXAMPLES / "kpis.csv"), folder / "kpis.xlsx", created=FIXED_TIME),
+        write_corporate_plan(text_records(EXAMPLES / "priority_activities.csv"),
+                             text_records(EXAMPLES / "gateway_review.csv"), folder / "corporate_plan.xlsx",
+                             created=FIXED_TIME),
     ]
 
 

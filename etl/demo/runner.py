@@ -140,17 +140,21 @@ def step_closedown(ctx: DemoContext) -> None:
 
 
 def step_scorecard(ctx: DemoContext) -> None:
-    """The corporate performance report for the demo month, from the example KPIs and the store."""
+    """The corporate performance report and its committee paper for the demo month, from the
+    example KPIs, corporate plan (Priority Activities, Gateway Review) and the store."""
+    from etl.cycle.scorecard import PaperDetails
+
     kpis = ctx.office.inputs / "kpis.xlsx"
     if not kpis.exists():
         kpis = write_example_inputs(ctx.outputs / "demo" / "inputs")[2]
-    run = ctx.office.scorecard(DEMO_PERIOD, kpis)
+    run = ctx.office.scorecard(DEMO_PERIOD, kpis, paper=PaperDetails(meeting_date=DEMO_TODAY))
     received = sum(1 for p in run.projects if p.return_period)
     ctx.say(
         f"   {DEMO_PERIOD}: {len(run.scored)} KPIs, {len(run.red)} Red; {len(run.projects)} Most Complex projects "
-        f"({received} with a return) → {run.path}"
+        f"({received} with a return); {len(run.activities)} priority activities, {len(run.commitments)} Gateway "
+        f"Review commitments → {run.path}, {run.paper_path.name}"
     )
-    ctx.files.append(run.path)
+    ctx.files += [run.path, run.paper_path]
 
 
 def step_emails(ctx: DemoContext) -> None:
@@ -176,10 +180,19 @@ def step_register(ctx: DemoContext) -> None:
         path, register = ctx.office.register(period, as_of)
         status = register.status_counts()
         ctx.say(
-            f"   {period}: {len(register.rows)} projects, {status['Received'] + status['Received late']} returns "
-            f"received, {status['Missing']} missing, {len(register.escalations)} escalated → {path}"
+            f"   {period}: {len(register.live)} live projects ({len(register.closed)} closed, listed), "
+            f"{status['Received'] + status['Received late']} returns received, {status['Missing']} missing, "
+            f"{len(register.escalations)} escalated → {path}"
         )
         ctx.files.append(path)
+
+
+def step_dashboard(ctx: DemoContext) -> None:
+    """The public Performance Dashboard for the demo month: a static site with a map and a page per project."""
+    index, dashboard = ctx.office.dashboard(DEMO_PERIOD, DEMO_TODAY)
+    ctx.say(f"   {DEMO_PERIOD}: {len(dashboard.projects)} projects, {len(dashboard.positions)} on the map, "
+            f"{len(dashboard.unmapped)} listed but not mapped → {index}")
+    ctx.files.append(index)
 
 
 #: (title, step) in the order the cycle runs.
@@ -190,6 +203,7 @@ STEPS: list[tuple[str, Callable[[DemoContext], None]]] = [
     ("Corporate performance report", step_scorecard),
     ("Programme highlight report (Improvement Plan, August 2023)", step_highlight),
     ("Improvement Plan close-down tracker", step_closedown),
+    ("The public Performance Dashboard", step_dashboard),
 ]
 
 

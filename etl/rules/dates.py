@@ -1,15 +1,12 @@
-"""Dates as the office reads and writes them: the plausible range, UK display, long dates,
-and the ISO text the store keeps. One home for each, so every workbook, e-mail and message
-says a date the same way.
+"""Dates as the office reads and writes them: UK display, long dates, and the ISO text the
+store keeps. One home for each, so every workbook, e-mail and message says a date the same
+way. (The plausible range of dates is a setting: `etl.config.Settings.earliest_date`.)
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-
-#: Dates outside this range are typing slips (a year 1025 or 2205), not real plans.
-EARLIEST_DATE, LATEST_DATE = dt.date(2000, 1, 1), dt.date(2100, 12, 31)
 
 
 def uk_date(value: Any, with_time: bool = False) -> str:

@@ -143,3 +143,19 @@ def kpi_ratings(
     if status in KPI_STATUSES:
         return status, status
     return rag_vs_direction(current, previous, direction), rag_vs_target(current, target, direction)
+
+
+BETTER, WORSE, LEVEL = "Better", "Worse", "Level"
+
+
+def compare_with(current: float | None, comparator: float | None, direction: str | None) -> tuple[float | None, str | None]:
+    """(gap, verdict) of a KPI's figure against a comparator (England, a CA average…): the gap
+    is current minus comparator; the verdict is Better, Worse or Level following the
+    direction for improvement. (None, None) without both figures and a direction."""
+    if current is None or comparator is None or direction not in (UP, DOWN):
+        return None, None
+    gap = exact(current) - exact(comparator)
+    if gap == 0:
+        return 0.0, LEVEL
+    better = gap > 0 if direction == UP else gap < 0
+    return float(gap), BETTER if better else WORSE

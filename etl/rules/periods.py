@@ -33,7 +33,11 @@ REPORT_TYPES: tuple[str, ...] = (FULL, SIMPLIFIED)
 RECEIVED, RECEIVED_LATE, MISSING, NOT_DUE, PAUSED = (
     "Received", "Received late", "Missing", "Not due", "Paused",
 )
-RETURN_STATUSES: tuple[str, ...] = (RECEIVED, RECEIVED_LATE, MISSING, NOT_DUE, PAUSED)
+#: Due but not in yet, before the due date has passed (after it, Missing).
+AWAITED = "Awaited"
+#: A return received that says the project is not rated this period (with a reason).
+from etl.rules.rag import NOT_RATED  # noqa: E402  (one spelling for the status and the choice)
+RETURN_STATUSES: tuple[str, ...] = (RECEIVED, RECEIVED_LATE, NOT_RATED, AWAITED, MISSING, NOT_DUE, PAUSED)
 
 QUARTERLY_THRESHOLD = 1_000_000  # up to and including: quarterly
 BI_MONTHLY_THRESHOLD = 5_000_000  # up to and including: two-monthly; above: monthly
@@ -201,12 +205,26 @@ def return_status(
     due: bool,
     received_on: dt.date | None,
     due_on: dt.date | None,
+    as_of: dt.date | None = None,
+    not_rated: bool = False,
 ) -> str:
-    """Received, Received late, Missing, Not due or Paused, for one project and period."""
+    """Received, Received late, Not rated, Awaited, Missing, Not due or Paused, for one project
+    and period.
+
+    A return not in yet is Awaited until the due date has passed on `as_of` (Missing after
+    it; without `as_of`, Missing). A return that says the project is not rated this period
+    is Not rated, whenever it came: it is neither chased nor counted as missing.
+    """
     if stage == PIPELINE:
         return PAUSED
     if received_on is not None:
+        if not_rated:
+            return NOT_RATED
         if due_on is not None and received_on > due_on:
             return RECEIVED_LATE
         return RECEIVED
-    return MISSING if due else NOT_DUE
+    if not due:
+        return NOT_DUE
+    if as_of is not None and due_on is not None and as_of <= due_on:
+        return AWAITED
+    return MISSING

@@ -42,6 +42,12 @@ RAG_DEFINITIONS: dict[str, str] = {
     ),
 }
 
+#: A return may say the project cannot be rated this period, giving one of these reasons.
+NOT_RATED = "Not rated"
+NOT_RATED_REASONS: tuple[str, ...] = ("Reset", "Exempt", "On hold")
+#: What the status drop-down offers: the scale, then Not rated.
+STATUS_CHOICES: tuple[str, ...] = (*RAG_SCALE, NOT_RATED)
+
 UP, SAME, DOWN = "↑", "→", "↓"
 
 _COLOURS = {"g": "G", "green": "G", "a": "A", "amber": "A", "r": "R", "red": "R"}
@@ -77,14 +83,28 @@ def normalise_rag(value: object) -> str | None:
     return rating
 
 
+def normalise_status(value: object) -> str | None:
+    """A return's status this period: a rating on the scale (as `normalise_rag` reads it) or
+    `Not rated` (also typed `not rated`, `unrated`, `N/R`)."""
+    text = "" if value is None else str(value).replace("\u00a0", " ").strip()
+    if re.sub(r"[\s/\-_.]+", "", text.casefold()) in ("notrated", "unrated", "nr"):
+        return NOT_RATED
+    try:
+        return normalise_rag(value)
+    except ValueError:
+        raise ValueError(f"'{text}' is not a RAG rating: use one of {', '.join(RAG_SCALE)}, "
+                         f"or {NOT_RATED} (with a reason)") from None
+
+
 def rag_rank(rag: str) -> int:
     """Position on the scale, 0 (Green) to 4 (Red)."""
     return RAG_SCALE.index(rag)
 
 
 def direction_of_travel(current: str | None, previous: str | None) -> str | None:
-    """`↑` better, `→` same, `↓` worse than the previous period; None without both ratings."""
-    if not current or not previous:
+    """`↑` better, `→` same, `↓` worse than the previous period; None without both ratings
+    (a status of Not rated is no rating)."""
+    if current not in RAG_SCALE or previous not in RAG_SCALE:
         return None
     change = rag_rank(previous) - rag_rank(current)
     return UP if change > 0 else DOWN if change < 0 else SAME

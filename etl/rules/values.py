@@ -59,10 +59,46 @@ def cell_text(value: object) -> str | None:
     return clean_text(value)
 
 
-def parse_money(value: object) -> float | None:
-    """Pounds from `£1,200,000`, `1.2m`, `£250k`, `1200000`, `1.2 million`, `(500)`.
+# Words and letters that scale an amount: `4.6 billion`, `£4.6bn`, `4.6m`, `250k`.
+_MONEY_SCALES: tuple[tuple[str, int], ...] = (
+    ("billion", 10**9), ("bn", 10**9), ("million", 10**6), ("mn", 10**6), ("m", 10**6),
+    ("thousand", 10**3), ("k", 10**3),
+)
+# A figure with its separators where they belong: `1200000`, `1,200,000`, `1,200,000.50`, `.5`.
+_PLAIN_FIGURE = re.compile(r"\d+(\.\d+)?|\.\d+|\d{1,3}(,\d{3})+(\.\d+)?")
+_MONEY_HINT = "write it like 1200000, £1,200,000, £1.2m or £4.6bn"
 
-    Negative amounts are returned as negative (the caller decides if that is allowed).
+
+class CodedValueError(ValueError):
+    """A `ValueError` whose kind has its own Problem code (the bad-input corpus asserts it)."""
+
+    code = "invalid"
+
+
+class NotFinite(CodedValueError):
+    code = "not_finite"
+
+
+class AmbiguousFigure(CodedValueError):
+    code = "ambiguous_amount"
+
+
+def finite(number: float, raw: object) -> float:
+    """The number, or `NotFinite` when it is infinite or not a number (`1e400` overflows)."""
+    if not math.isfinite(number):
+        raise NotFinite(f"'{raw}' is not a usable number: it is too large to be a real figure")
+    return number
+
+
+def parse_money(value: object) -> float | None:
+    """Pounds from `£1,200,000`, `1.2m`, `£250k`, `1200000`, `1.2 million`, `£4.6 billion`,
+    `£4.6bn`, `(500)`.
+
+    A comma is read only as a thousands separator, in its place (`1,200,000`): `2,5m` and
+    `1.234,56` are ambiguous (a decimal comma?) and refused, saying so, rather than read as
+    £25,000,000 or £1.23. Infinite and not-a-number amounts are refused; whether an amount is
+    plausible (settings' `largest_amount`) is the caller's check. Negative amounts are
+    returned as negative (the caller decides if that is allowed).
     """
     if value is None or isinstance(value, bool):
         if isinstance(value, bool):
@@ -71,42 +107,42 @@ def parse_money(value: object) -> float | None:
     if isinstance(value, (int, float)):
         if isinstance(value, float) and math.isnan(value):
             return None
-        return float(value)
+        return finite(float(value), value)
     text = clean_text(value)
     if text is None:
         return None
     raw = text
-    text = text.lower().replace(" ", "").replace(",", "").replace("£", "")
+    text = text.lower().replace(" ", "")
     negative = False
     if text.startswith("(") and text.endswith(")"):
         negative, text = True, text[1:-1]
     if text.startswith("-"):
         negative, text = True, text[1:]
-    if text.startswith("£"):
-        text = text[1:]
-    multiplier = Decimal(1)
-    for suffix, factor in (("million", 10**6), ("mn", 10**6), ("m", 10**6),
-                           ("bn", 10**9), ("k", 10**3)):
+    text = text.removeprefix("£")
+    multiplier = 1
+    for suffix, factor in _MONEY_SCALES:
         if text.endswith(suffix):
-            text, multiplier = text[: -len(suffix)], Decimal(factor)
+            text, multiplier = text[: -len(suffix)], factor
             break
-    if not re.fullmatch(r"\d+(\.\d+)?|\.\d+", text):
-        raise ValueError(f"'{raw}' is not an amount of money (write it like 1200000, £1,200,000 or 1.2m)")
-    try:
-        amount = Decimal(text) * multiplier
-    except InvalidOperation as exc:  # pragma: no cover - the regex admits only decimals
-        raise ValueError(f"'{raw}' is not an amount of money") from exc
-    return float(-amount if negative else amount)
+    if not _PLAIN_FIGURE.fullmatch(text):
+        if re.fullmatch(r"[\d.,]+", text) and "," in text:
+            raise AmbiguousFigure(
+                f"'{raw}' is ambiguous: its comma is not a thousands separator (is it a decimal comma?), "
+                f"so the amount cannot be known; {_MONEY_HINT}")
+        raise ValueError(f"'{raw}' is not an amount of money ({_MONEY_HINT})")
+    amount = Decimal(text.replace(",", "")) * multiplier
+    return finite(float(-amount if negative else amount), raw)
 
 
 def parse_number(value: object) -> float | None:
-    """A plain number, accepting `62.6%` (as 0.626) and thousands separators."""
+    """A plain number, accepting `62.6%` (as 0.626) and thousands separators; infinite and
+    overflowing values (`1e400`) are refused."""
     if value is None or isinstance(value, bool):
         if isinstance(value, bool):
             raise ValueError(f"'{value}' is not a number")
         return None
     if isinstance(value, (int, float)):
-        return None if isinstance(value, float) and math.isnan(value) else float(value)
+        return None if isinstance(value, float) and math.isnan(value) else finite(float(value), value)
     text = clean_text(value)
     if text is None:
         return None
@@ -121,7 +157,7 @@ def parse_number(value: object) -> float | None:
     if not exact.is_finite():
         raise ValueError(f"'{text}' is not a number")
     # Divide the decimal, not the float: `11.70%` is 0.117, not 0.11699999999999999.
-    return float(exact / 100 if percent else exact)
+    return finite(float(exact / 100 if percent else exact), text)
 
 
 def excel_serial_to_date(serial: float) -> dt.date:

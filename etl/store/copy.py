@@ -37,6 +37,8 @@ _NATURAL = {
     "milestones": ("return_id", "section", "seq"), "risks": ("return_id", "seq"),
     "runs": ("officer", "command", "started_at"), "files": ("sha256", "offered_at", "outcome"),
     "messages": ("kind", "project_id", "to_addr", "created_at"),
+    "kpi_releases": ("metric", "data_date"), "scorecard_projects": ("period", "project_id"),
+    "positions": ("period", "project_id"), "mailbox_messages": ("mailbox", "uidvalidity", "uid", "period"),
 }
 
 

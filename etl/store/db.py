@@ -37,8 +37,13 @@ OUTCOMES = (ACCEPTED, REJECTED, SKIPPED)
 _SQL_TYPE = {"money": "REAL"}
 
 
+# Fields added to the contract after the first schema: later migrations add their columns.
+_LATER_FIELDS = ("not_rated_reason", "not_rated_note")
+
+
 def _return_columns() -> str:
-    return ",\n    ".join(f"{f.name} {_SQL_TYPE.get(f.kind, 'TEXT')}" for f in FIELDS if f.name not in ("project_id", "period"))
+    return ",\n    ".join(f"{f.name} {_SQL_TYPE.get(f.kind, 'TEXT')}" for f in FIELDS
+                          if f.name not in ("project_id", "period", *_LATER_FIELDS))
 
 
 # Each entry upgrades the schema by one version; never edit a released entry, add one.
@@ -160,7 +165,54 @@ CREATE TABLE mailbox_messages (
 );
 CREATE INDEX mailbox_messages_id ON mailbox_messages(message_id);
 """,
-    # 4 (issue 14, a shared store): who did what (`runs`, and the run behind each logged
+    # 4 (issue 12, scorecard; SQL in etl/store/kpis.py): a KPI's history per data release
+    # (its `Date of Latest Available Data`), so a KPI whose data has not moved keeps its
+    # ratings; and the Most Complex list each report showed, so the next says what changed.
+    """
+CREATE TABLE kpi_releases (
+    metric TEXT NOT NULL,
+    data_date TEXT NOT NULL,
+    value REAL,
+    previous_value REAL,
+    previous_from TEXT,
+    target REAL,
+    status TEXT,
+    rag_direction TEXT,
+    rag_target TEXT,
+    first_period TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (metric, data_date)
+);
+CREATE TABLE scorecard_projects (
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    project_name TEXT,
+    reason TEXT,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (period, project_id)
+);
+""",
+    # 5 (issue 17, the register over time; SQL in etl/store/positions.py): a return may say
+    # "Not rated" with a reason and a note; and each register records every project's position
+    # (stage, status, what it showed), so a later register's trend and changes use the period
+    # as it was.
+    """
+ALTER TABLE returns ADD COLUMN not_rated_reason TEXT;
+ALTER TABLE returns ADD COLUMN not_rated_note TEXT;
+CREATE TABLE positions (
+    period TEXT NOT NULL,
+    project_id TEXT NOT NULL,
+    stage TEXT,
+    frequency TEXT,
+    status TEXT NOT NULL,
+    rag TEXT,
+    rag_period TEXT,
+    not_rated_reason TEXT,
+    built_at TEXT NOT NULL,
+    PRIMARY KEY (period, project_id)
+);
+""",
+    # 6 (issue 14, a shared store): who did what (`runs`, and the run behind each logged
     # file, message and register); claims that stop two runs sending one message; and the
     # archived raw files themselves, kept in the database when it is a shared server.
     """

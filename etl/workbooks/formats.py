@@ -81,6 +81,9 @@ class Formats:
         "percent": {"num_format": "0.0%", "valign": "top", "border": 1, "border_color": GRID},
         "arrow": {"align": "center", "valign": "top", "font_size": 12, "bold": True, "border": 1, "border_color": GRID},
         "rag": {"align": "center", "valign": "top", "bold": True, "border": 1, "border_color": GRID},
+        # A rating followed by its period, `Amber (2024-07)`: coloured by the rating it begins with.
+        "rag_labelled": {"align": "center", "valign": "top", "bold": True, "text_wrap": True, "border": 1,
+                         "border_color": GRID},
         "note": {"italic": True, "font_size": 9, "font_color": "#595959", "text_wrap": True, "valign": "top"},
         "bold": {"bold": True},
         "plain": {},
@@ -289,10 +292,11 @@ def write_table(
     if freeze:
         ws.freeze_panes(first_row + 1, 0)
     for offset, column in enumerate(columns):
-        if column.kind == "rag":
+        if column.kind in ("rag", "rag_labelled"):
             # Colour well past the data so a row pasted in later is coloured too.
             end = rag_last_row if rag_last_row is not None else last_row + 500
-            add_rag_formats(ws, formats, first_row + 1, first_col + offset, end, first_col + offset)
+            add = add_rag_formats if column.kind == "rag" else add_labelled_rag_formats
+            add(ws, formats, first_row + 1, first_col + offset, end, first_col + offset)
     return count
 
 
@@ -333,6 +337,23 @@ def add_rag_formats(
     add_equal_formats(ws, first_row, first_col, last_row, last_col, {r: formats.rag_fill(r) for r in ratings})
 
 
+def add_labelled_rag_formats(ws: Worksheet, formats: Formats, first_row: int, first_col: int, last_row: int,
+                             last_col: int) -> None:
+    """Conditional formats colouring cells that begin with a rating (`Amber (2024-07)`).
+
+    The two-colour ratings are tried first and stop there, so `Green/Amber (…)` is not
+    coloured as `Green`."""
+    for rating in sorted(RAG_SCALE, key=len, reverse=True):
+        ws.conditional_format(first_row, first_col, last_row, last_col, {
+            "type": "text", "criteria": "begins with", "value": f"{rating} (", "format": formats.rag_fill(rating),
+            "stop_if_true": True,
+        })
+
+
+#: xlsxwriter's paper codes for the sizes pmo prints on.
+PAPER = {"A4": 9, "A3": 8}
+
+
 def print_setup(
     ws: Worksheet,
     *,
@@ -340,20 +361,38 @@ def print_setup(
     repeat_rows: tuple[int, int] | None = (0, 0),
     period: str = "",
     fit_width: bool = True,
+    paper: str = "A4",
+    page_columns: Sequence[int] = (),
+    repeat_columns: tuple[int, int] | None = None,
+    scale: int | None = None,
+    heading: str = "",
 ) -> None:
-    """A4, fitted one page wide, header rows repeated, footer: file name, period, page X of Y."""
-    ws.set_paper(9)  # A4
+    """A4 (or `paper`), fitted one page wide, header rows repeated, footer: file name, period,
+    page X of Y; `heading`, if given, printed atop every page.
+
+    A sheet too wide to read on one page instead names where its printed pages break
+    (`page_columns`, the first column of each page after the first) and a `scale`, keeping
+    `repeat_columns` (its identifying columns) on every page."""
+    ws.set_paper(PAPER[paper])
     if landscape:
         ws.set_landscape()
     else:
         ws.set_portrait()
-    if fit_width:
+    if page_columns:
+        ws.set_v_pagebreaks(list(page_columns))
+        if scale:
+            ws.set_print_scale(scale)
+    elif fit_width:
         ws.fit_to_pages(1, 0)
+    if repeat_columns is not None:
+        ws.repeat_columns(*repeat_columns)
     if repeat_rows is not None:
         ws.repeat_rows(*repeat_rows)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
     centre = f"Period {period}" if period else ""
     ws.set_footer(f"&L&8&F&C&8{_escape_footer(centre)}&R&8Page &P of &N")
+    if heading:  # what the printed list is, atop every page (e.g. what the changes are since)
+        ws.set_header(f"&C&10{_escape_footer(heading)}")
 
 
 def _escape_footer(text: str) -> str:
@@ -561,8 +600,12 @@ def _chart_font(size: int = 9, bold: bool = False) -> dict[str, object]:
     return {"name": FONT, "size": size, "bold": bold}
 
 
+#: Chart fills of the register's categories beside the ratings (No RAG stays grey).
+CATEGORY_FILLS = {"Not rated": "#9DC3E6", "Paused": "#D9D2E9"}
+
+
 def rag_fill_colour(rating: str) -> str:
-    return RAG_COLOURS[rating][0] if rating in RAG_COLOURS else NO_RATING_FILL
+    return RAG_COLOURS[rating][0] if rating in RAG_COLOURS else CATEGORY_FILLS.get(rating, NO_RATING_FILL)
 
 
 def rag_distribution_chart(

@@ -18,6 +18,7 @@ from schemas.kpi import FIGURES
 from schemas.kpi import HEADERS as KPI_HEADERS
 from schemas.kpi import SHEET as KPI_SHEET
 from schemas.portfolio import HEADERS as PORTFOLIO_HEADERS
+from schemas.portfolio import OPTIONAL_HEADERS as PORTFOLIO_OPTIONAL
 
 
 _WRITE_KINDS = {
@@ -36,7 +37,9 @@ def write_portfolio(records: list[dict[str, object]], path: Path | str, created:
     Values are written as given (numbers as numbers, dates as dates, text as text), so a
     test or the example builder can also write the mistakes an officer might type.
     """
-    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in PORTFOLIO_HEADERS]
+    # An optional column is written only when some row gives it, as an officer would leave it out.
+    headers = [h for h in PORTFOLIO_HEADERS if h not in PORTFOLIO_OPTIONAL or any(h in r for r in records)]
+    columns = [Column(h, h, *_WRITE_KINDS.get(h, ("text", 18))) for h in headers]
     return write_list_workbook(path, PORTFOLIO_SHEET, columns, records, "Project portfolio", created)
 
 
@@ -81,3 +84,25 @@ def write_actions(records: list[dict[str, object]], path: Path | str, created: d
               "Destination": 30, "New Phase": 30}
     columns = [Column(h, h, "wrap", widths[h]) for h in ACTION_HEADERS]
     return write_list_workbook(path, ACTIONS_SHEET, columns, records, "Close-down actions", created)
+
+
+def write_corporate_plan(activities: list[dict[str, object]], commitments: list[dict[str, object]],
+                         path: Path | str, created: dt.datetime | None = None) -> Path:
+    """Write a corporate plan workbook (sheets `Priority Activities` and `Gateway Review`) from
+    rows keyed by the headers, values as given (so a test can also write an officer's mistakes)."""
+    from etl.workbooks.formats import atomic_workbook, print_setup, write_table
+    from schemas.corporate_plan import ACTIVITIES_SHEET, ACTIVITY_HEADERS, GATEWAY_HEADERS, GATEWAY_SHEET
+
+    widths = {"Activity": 44, "Commentary": 50, "Commitment": 30, "Evaluation Milestone": 36, "Business Plan": 24}
+    with atomic_workbook(path) as (workbook, formats):
+        properties: dict[str, object] = {"title": "Corporate plan: priority activities and Gateway Review"}
+        if created:
+            properties["created"] = created
+        workbook.set_properties(properties)
+        for sheet, headers, records in ((ACTIVITIES_SHEET, ACTIVITY_HEADERS, activities),
+                                        (GATEWAY_SHEET, GATEWAY_HEADERS, commitments)):
+            ws = workbook.add_worksheet(sheet)
+            columns = [Column(h, h, "wrap" if h in widths else "text", widths.get(h, 16)) for h in headers]
+            write_table(ws, formats, columns, records)
+            print_setup(ws, landscape=True)
+    return Path(path)

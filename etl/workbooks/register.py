@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
-from etl.rules.periods import MISSING, NOT_DUE, PAUSED, RECEIVED, RECEIVED_LATE
+from etl.rules.periods import AWAITED, MISSING, NOT_DUE, NOT_RATED, PAUSED, RECEIVED, RECEIVED_LATE
 from etl.rules.rag import RAG_SCALE
 from etl.rules.dates import uk_date
-from etl.cycle.register import BREAKDOWNS, CLOSED_STATUS, NO_RAG, Register
+from etl.cycle.register import BREAKDOWNS, CATEGORIES, CLOSED_STATUS, Register
 from etl.workbooks.formats import (
     LAST_ROW, Column, Formats, add_flag_formats, add_rag_formats, atomic_workbook, fit_row_heights, print_setup, rag_distribution_chart,
     rag_trend_chart, write_table, write_value,
@@ -28,33 +28,39 @@ SUMMARY, REGISTER, ESCALATIONS, MISSING_RETURNS, CHANGES = (
 SHEETS = (SUMMARY, REGISTER, ESCALATIONS, MISSING_RETURNS, CHANGES)
 
 REGISTER_COLUMNS: tuple[Column, ...] = (
+    # Printed page 1: what CMT reads first (the Project ID and Name repeat on every page).
     Column("Project ID", "project_id", "text", 10),
     Column("Project Name", "project_name", "wrap", 26),
-    Column("Programme", "programme", "wrap", 16),
     Column("Directorate", "directorate", "wrap", 16),
-    Column("Service", "service", "wrap", 14),
-    Column("District", "district", "wrap", 13),
     Column("Stage", "stage", "wrap", 12),
-    Column("Delivery Cost (£)", "delivery_cost", "money", 13),
-    Column("Reporting Frequency", "frequency", "text", 11),
-    Column("Report Type", "report_type", "text", 10),
     Column("Return Status", "status", "text", 12),
     Column("RAG (this period)", "rag", "rag", 11),
     Column("RAG Period", "rag_period", "wrap", 11),
-    Column("RAG (previous)", "rag_previous", "rag", 11),
+    Column("RAG (previous)", "rag_previous", "rag_labelled", 15),
     Column("Direction of Travel", "direction", "arrow", 9),
+    Column("Compared With", "compared_with", "wrap", 12),
     Column("Escalate", "escalate", "centre", 9),
     Column("Agreed Completion Date", "agreed_completion_date", "date", 11),
     Column("Forecast Completion Date", "forecast_completion_date", "date", 11),
     Column("Slippage (days)", "slippage_days", "int", 9),
+    # Page 2: where the project sits, how it reports, and its money.
+    Column("Programme", "programme", "wrap", 16),
+    Column("Service", "service", "wrap", 14),
+    Column("District", "district", "wrap", 13),
+    Column("Delivery Cost (£)", "delivery_cost", "money", 13),
+    Column("Reporting Frequency", "frequency", "text", 11),
+    Column("Report Type", "report_type", "text", 10),
+    Column("Closed In", "closed_in", "text", 9),
+    Column("Not Rated Reason", "not_rated_reason", "wrap", 20),
     Column("Budget Approved (£)", "budget_approved", "money", 13),
     Column("Spend to Date (£)", "spend_to_date", "money", 13),
     Column("Forecast Outturn (£)", "forecast_outturn", "money", 13),
+    Column("Sponsor", "sponsor", "wrap", 14),
+    # Page 3: the narrative and the people.
     Column("Next Key Milestone", "next_key_milestone", "wrap", 22),
     Column("Next Key Milestone Date", "next_key_milestone_date", "date", 11),
-    Column("Top Risk", "top_risk", "wrap", 28),
-    Column("PM Update", "pm_update", "wrap", 48),
-    Column("Sponsor", "sponsor", "wrap", 14),
+    Column("Top Risk", "top_risk", "wrap", 26),
+    Column("PM Update", "pm_update", "wrap", 46),
     Column("Project Manager", "project_manager", "wrap", 14),
     Column("Internal Representative", "internal_representative", "wrap", 14),
     Column("Last Return Received", "last_received", "date", 11),
@@ -63,6 +69,10 @@ REGISTER_COLUMNS: tuple[Column, ...] = (
 )
 
 _BY_KEY = {c.key: c for c in REGISTER_COLUMNS}
+#: The Register sheet prints on A3 landscape at three-quarters size, three pages across:
+#: status and RAG (what CMT reads first); portfolio details and money; the narrative.
+_PAGE_STARTS = tuple(i for i, c in enumerate(REGISTER_COLUMNS) if c.key in ("programme", "next_key_milestone"))
+_PRINT_SCALE = 75
 
 
 def _columns(*specs: str | tuple[str, float] | Column) -> tuple[Column, ...]:
@@ -79,7 +89,7 @@ def _columns(*specs: str | tuple[str, float] | Column) -> tuple[Column, ...]:
 
 
 ESCALATION_COLUMNS = _columns(
-    "project_id", ("project_name", 24), "directorate", "rag", "rag_previous", "direction",
+    "project_id", ("project_name", 24), "directorate", "rag", "rag_previous", "direction", "compared_with",
     Column("Why Escalated", "escalation_reason", "wrap", 18), "rag_period", ("pm_update", 55), ("top_risk", 30),
     Column("Top Risk Mitigation", "top_risk_mitigation", "wrap", 30), "forecast_completion_date",
     "slippage_days", "sponsor", "project_manager",
@@ -92,7 +102,7 @@ MISSING_COLUMNS = _columns(
     Column("Due Date", "due_date", "date", 11), Column("Days Overdue", "days_overdue", "int", 9),
     Column("Rejected Files", "rejected_files", "int", 9), Column("Note", "note", "wrap", 28), "last_received",
     # A Red project that goes quiet is the first to chase.
-    Column("Last Known RAG", "rag_previous", "rag", 11),
+    Column("Last Known RAG", "rag_previous", "rag_labelled", 13),
 )
 
 CHANGE_COLUMNS = _columns(
@@ -103,9 +113,9 @@ CHANGE_COLUMNS = _columns(
 # Values whose font is coloured wherever they appear in a list: better/worse, escalated.
 _FLAGGED = {"direction": ("↑", "↓"), "escalate": ("Yes",)}
 
-# Summary: column A names a row, B to H hold the counts.
-_SUMMARY_WIDTHS = (34, 11, 11, 11, 11, 11, 11, 11)
-_BREAKDOWN_HEADERS = (*RAG_SCALE, NO_RAG, "Total")
+# Summary: column A names a row, B to J hold the counts.
+_SUMMARY_WIDTHS = (34, 11, 11, 11, 11, 11, 11, 11, 11, 11)
+_BREAKDOWN_HEADERS = (*CATEGORIES, "Total")
 _CHART_HEIGHT = 280
 
 
@@ -121,7 +131,7 @@ def write_register(register: Register, path: Path | str) -> Path:
         })
         summary = workbook.add_worksheet(SUMMARY)
         _write_list(workbook, formats, REGISTER, REGISTER_COLUMNS, register.rows, register,
-                    "No projects on the portfolio.")
+                    "No projects on the portfolio.", pages=True)
         # The escalation narrative is what the meeting reads: let its rows grow taller.
         _write_list(workbook, formats, ESCALATIONS, ESCALATION_COLUMNS, register.escalations, register,
                     "No project is escalated this period.", max_lines=24)
@@ -129,11 +139,12 @@ def write_register(register: Register, path: Path | str) -> Path:
         _write_list(workbook, formats, MISSING_RETURNS, MISSING_COLUMNS, missing, register,
                     "Every return due this period has been received.")
         changes = [{**c, "from": _shown(c["from"]), "to": _shown(c["to"])} for c in register.changes]
-        empty = "No changes since the previous period." if register.previous_register else (
-            f"No changes in RAG or forecast dates; no register for {register.period.shift(-1)} was built, "
-            "so projects added or closed since then are not listed."
+        empty = f"No changes since the register for {register.previous_register}." if register.previous_register else (
+            "No changes in RAG or forecast dates; no earlier register was built, so projects added or "
+            "closed are not listed."
         )
-        _write_list(workbook, formats, CHANGES, CHANGE_COLUMNS, changes, register, empty)
+        _write_list(workbook, formats, CHANGES, CHANGE_COLUMNS, changes, register, empty,
+                    heading=f"{register.changes_title}: {register.period.label}")
         _write_summary(workbook, summary, formats, register)
         summary.activate()
     return path
@@ -152,7 +163,8 @@ def _missing_note(row: dict[str, Any]) -> str | None:
 
 
 def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column], rows: list[dict[str, Any]],
-                register: Register, empty_note: str, max_lines: int = 12) -> None:
+                register: Register, empty_note: str, max_lines: int = 12, pages: bool = False,
+                heading: str = "") -> None:
     ws = workbook.add_worksheet(name)
     count = write_table(ws, formats, columns, rows, rag_last_row=LAST_ROW)
     # Keep the project's ID and name in view while scrolling across the columns.
@@ -164,7 +176,11 @@ def _write_list(workbook, formats: Formats, name: str, columns: Sequence[Column]
             add_flag_formats(ws, formats, 1, offset, LAST_ROW, _FLAGGED[column.key])
     if not count:
         ws.write_string(1, 0, empty_note, formats["note"])
-    print_setup(ws, period=str(register.period))
+    if pages:
+        print_setup(ws, period=str(register.period), paper="A3", page_columns=_PAGE_STARTS, repeat_columns=(0, 1),
+                    scale=_PRINT_SCALE)
+    else:
+        print_setup(ws, period=str(register.period), heading=heading)
 
 
 def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
@@ -196,19 +212,22 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
 
     row += 1
     ws.merge_range(row, 0, row, 1, "Returns this period", formats["section"])
-    ws.merge_range(row, 3, row, 4, "RAG this period", formats["section"])
+    ws.merge_range(row, 3, row, 4, "RAG (live projects)", formats["section"])
     row += 1
-    due = status[RECEIVED] + status[RECEIVED_LATE] + status[MISSING]
+    due = status[RECEIVED] + status[RECEIVED_LATE] + status[NOT_RATED] + status[AWAITED] + status[MISSING]
     returns = (
-        ("Projects on the register", len(register.rows)),
+        ("Live projects (counted)", len(register.live)),
         ("Returns due", due),
         ("Received on time", status[RECEIVED]),
         ("Received late", status[RECEIVED_LATE]),
-        ("Missing", status[MISSING]),
+        ("Not rated (with a reason)", status[NOT_RATED]),
+        ("Awaited (not yet due)", status[AWAITED]),
+        ("Missing (past the due date)", status[MISSING]),
         ("Not due this period", status[NOT_DUE]),
         ("Paused (pipeline)", status[PAUSED]),
-        ("Closed", status[CLOSED_STATUS]),
+        ("Closed (listed, not counted)", status[CLOSED_STATUS]),
         ("Escalated", len(register.escalations)),
+        (register.changes_title, len(register.changes)),
     )
     table_top = row
     write_table(ws, formats, (Column("Measure", "name", "text"), Column("Projects", "value", "figure")),
@@ -219,7 +238,8 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     write_table(ws, formats, rag_columns, [{"name": n, "value": v} for n, v in rag.items()],
                 first_row=row, first_col=3, autofilter=False, freeze=False, widths=False)
     ws.write_string(row + len(rag) + 1, 3, "Total", formats["total_label_boxed"])
-    ws.write_number(row + len(rag) + 1, 4, len(register.rows), formats["total"])
+    ws.write_number(row + len(rag) + 1, 4, len(register.live), formats["total"])
+    ws.merge_range(row + len(rag) + 2, 3, row + len(rag) + 5, 4, _counted_note(register), formats["note"])
 
     # RAG distribution chart beside the two small tables.
     chart = rag_distribution_chart(workbook, SUMMARY, table_top + 1, table_top + len(rag), 3, 4,
@@ -227,7 +247,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     chart.set_size({"width": 260, "height": 220})
     ws.insert_chart(table_top, 5, chart, {"x_offset": 8, "y_offset": 0, "object_position": 1})
 
-    row = table_top + len(returns) + 2
+    row = table_top + max(len(returns), len(rag) + 4) + 2
     trend_chart_row = row
     row += 16  # room for the trend chart (about 15 rows of 20 px)
     # The breakdowns start a printed page of their own, headed by their section bar.
@@ -239,7 +259,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
         row = _breakdown(ws, formats, row, title, register.breakdown(key))
         row += 1
 
-    ws.merge_range(row, 0, row, len(_SUMMARY_WIDTHS) - 2, "RAG over the last twelve periods", formats["section"])
+    ws.merge_range(row, 0, row, len(_SUMMARY_WIDTHS) - 2, "RAG over the last twelve periods, each as it was then", formats["section"])
     row += 1
     header = row
     trend_rows = [{"name": f"{p.label[:3]} {p.year}", **counts} for p, counts in register.trend]
@@ -255,10 +275,19 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
     print_setup(ws, repeat_rows=None, period=str(period))
 
 
+def _counted_note(register: Register) -> str:
+    """What the RAG counts are of: said on the Summary, beside them."""
+    closed = len(register.closed)
+    return (f"RAG this period counts the {len(register.live)} live projects. "
+            + (f"The {closed} closed project{'s are' if closed != 1 else ' is'} listed on the Register sheet "
+               "with the final RAG, not counted. " if closed else "")
+            + "Pipeline projects are counted as Paused.")
+
+
 def _breakdown(ws, formats: Formats, row: int, title: str, lines: list[dict[str, Any]], total: bool = True) -> int:
-    """A table of RAG counts per group, header cells in RAG colours; returns the row after it."""
+    """A table of counts per group, header cells in RAG colours; returns the row after it."""
     headers = _BREAKDOWN_HEADERS if total else _BREAKDOWN_HEADERS[:-1]
-    keys = (*RAG_SCALE, NO_RAG, "total")[:len(headers)]
+    keys = (*CATEGORIES, "total")[:len(headers)]
     columns = [Column(title, "name", "wrap")] + [Column(h, k, "count") for h, k in zip(headers, keys)]
     write_table(ws, formats, columns, lines, first_row=row, autofilter=False, freeze=False, widths=False)
     for offset, col in enumerate(columns[1:], start=1):

@@ -1,11 +1,13 @@
-"""Write the corporate performance report workbook from rated KPIs and the Most Complex projects.
+"""Write the corporate performance report workbook from a scorecard run.
 
-Sheets, as the design's contract (docs/design.md) says: `Balanced Scorecard` (grouped by perspective and
-strategic objective like Appendix 3, with `Direction of Travel`, `RAG vs Direction`,
-`RAG vs Target` and a trend sparkline where history exists), `Red KPIs` (the exception
-report with a blank column for planned actions), one sheet per thematic committee (its KPI
-dashboard and its Red exceptions), `Most Complex Projects` (Appendix 4) and `RAG Key`
-(Appendix 5). Sparkline data sits on a hidden sheet. Every format comes from
+Sheets: `Summary` (the counts a committee reads first), `Balanced Scorecard` (grouped by
+perspective and strategic objective like Appendix 3, with `Direction of Travel`,
+`RAG vs Direction`, `RAG vs Target`, where the previous figure came from, whether the data
+is new, the comparators and a trend sparkline where history exists), `Red KPIs` (the
+exception report with the planned actions), one sheet per thematic committee (its KPI
+dashboard and its Red exceptions), `Most Complex Projects` (Appendix 4, with the changes
+to the list), `Priority Activities`, `Gateway Review`, `Problems` (every bad input row)
+and `RAG Key` (Appendix 5). Sparkline data sits on a hidden sheet. Every format comes from
 `etl.workbooks.formats`; ratings are coloured by conditional formats.
 """
 
@@ -23,17 +25,27 @@ from xlsxwriter.worksheet import Worksheet
 from etl.rules import kpi_rules, rag
 from etl.config import Settings
 from etl.rules.periods import Period
-from etl.cycle.scorecard import ComplexProject, ScoredKpi
-from etl.workbooks.formats import (
-    Formats, add_kpi_rating_formats, add_rag_formats, add_trend_sparklines, atomic_workbook, figure_format,
-    print_setup, tallest_row, write_value,
+from etl.cycle.corporate_plan import activities_by_directorate, rag_counts
+from etl.cycle.scorecard import (
+    NOT_RATED, ComplexChanges, ComplexProject, ScorecardRun, ScoredKpi, comparison_text,
 )
-from schemas.kpi import COMMITTEES
+from etl.workbooks.formats import (
+    Column, Formats, add_kpi_rating_formats, add_rag_formats, add_text_fills, add_trend_sparklines,
+    atomic_workbook, figure_format, fit_row_heights, print_setup, tallest_row, write_table, write_value,
+)
 
+SUMMARY_SHEET = "Summary"
 SCORECARD_SHEET = "Balanced Scorecard"
 RED_SHEET = "Red KPIs"
 COMPLEX_SHEET = "Most Complex Projects"
 KEY_SHEET = "RAG Key"
+ACTIVITIES_SHEET = "Priority Activities"
+GATEWAY_SHEET = "Gateway Review"
+PROBLEMS_SHEET = "Problems"
+OVERDUE = "Overdue"
+NO_ACTIONS = "No planned actions"
+#: Ratings shown grey: the statuses of KPIs tracked but not rated, and a row with a problem.
+GREY_RATINGS = (*kpi_rules.KPI_STATUSES, NOT_RATED)
 TREND_DATA_SHEET = "Trend Data"
 NO_RETURN = "No return received"
 _SHEET_NAME_MAX = 31
@@ -96,16 +108,22 @@ _TRAVEL = _Col("Direction of Travel", "arrow", 10, lambda s: s.travel)
 _RAG_DIRECTION = _Col("RAG vs Direction", "rating", 13, lambda s: _rating_or_note(s.rag_direction, "No previous figure"))
 _RAG_TARGET = _Col("RAG vs Target", "rating", 13, lambda s: _rating_or_note(s.rag_target, "No target"))
 _TREND = _Col("Trend", "trend", 14)
-_ACTIONS = _Col("Planned actions to improve performance", "actions", 40)
+_ACTIONS = _Col("Planned actions to improve performance", "actions", 40, lambda s: s.kpi.planned_actions)
+_ACTION_OWNER = _Col("Action Owner", "wrap", 14, lambda s: s.kpi.action_owner)
+_ACTION_DUE = _Col("Action Due", "date", 11, lambda s: s.kpi.action_due)
+_FROM = _Col("Previous Figure From", "wrap_note", 14, lambda s: s.previous_from)
+_RELEASE = _Col("Data Release", "wrap", 16, lambda s: s.release_note)
+_COMPARATORS = _Col("Comparators (gap, better or worse)", "wrap", 26, lambda s: comparison_text(s) or None)
 
 SCORECARD_COLUMNS = (_OBJECTIVE, _INDICATOR, _METRIC, _OWNER, _FREQUENCY, _LATEST, _IMPROVE, _PREVIOUS,
-                     _CURRENT, _CHANGE, _TARGET, _TRAVEL, _RAG_DIRECTION, _RAG_TARGET, _TREND)
-RED_COLUMNS = (_PERSPECTIVE, _METRIC, _OWNER, _COMMITTEE, _IMPROVE, _PREVIOUS, _CURRENT, _TARGET, _TRAVEL,
-               _RAG_DIRECTION, _RAG_TARGET, _ACTIONS)
+                     _CURRENT, _CHANGE, _TARGET, _TRAVEL, _RAG_DIRECTION, _RAG_TARGET, _TREND, _FROM, _RELEASE,
+                     _COMPARATORS)
+RED_COLUMNS = (_PERSPECTIVE, _METRIC, _OWNER, _COMMITTEE, _LATEST, _IMPROVE, _PREVIOUS, _CURRENT, _TARGET, _TRAVEL,
+               _RAG_DIRECTION, _RAG_TARGET, _RELEASE, _ACTIONS, _ACTION_OWNER, _ACTION_DUE)
 DASHBOARD_COLUMNS = (_PERSPECTIVE, _OBJECTIVE, _METRIC, _OWNER, _LATEST, _IMPROVE, _PREVIOUS, _CURRENT, _TARGET,
-                     _TRAVEL, _RAG_DIRECTION, _RAG_TARGET)
+                     _TRAVEL, _RAG_DIRECTION, _RAG_TARGET, _RELEASE)
 # The exception list under a committee's dashboard shares its columns, so widths line up.
-EXCEPTION_COLUMNS = DASHBOARD_COLUMNS + (_ACTIONS,)
+EXCEPTION_COLUMNS = DASHBOARD_COLUMNS + (_ACTIONS, _ACTION_OWNER, _ACTION_DUE)
 
 _FORMAT_OF_KIND = {"bold": "wrap_bold", "actions": "input_wrap", "trend": "sparkline_cell"}
 class _Writer:
@@ -137,24 +155,27 @@ class _Writer:
     def kpi_row(self, ws: Worksheet, row: int, columns: Sequence[_Col], s: ScoredKpi,
                 blank: Sequence[_Col] = ()) -> None:
         places = _figure_places(s)
+        wrapped = []  # (text, width) of the wrapped cells, for the row's height
         for index, column in enumerate(columns):
             value = None if column in blank else column.value(s)
-            name = _FORMAT_OF_KIND.get(column.kind, column.kind)
-            if column.kind == "figure":
+            kind = column.kind
+            name = _FORMAT_OF_KIND.get(kind, kind)
+            if kind == "figure":
                 name = figure_format(places, s.kpi.percent)
-            elif column.kind == "change":
+            elif kind == "change":
                 name = figure_format(places, s.kpi.percent, signed=True)
-            elif column.kind == "rating":
+            elif kind == "rating":
                 value, name = value
+            elif kind in ("wrap", "bold", "actions") and value is not None:
+                # Bold text is wider: count its column as narrower.
+                wrapped.append((value, column.width * (0.85 if kind == "bold" else 1)))
             write_value(ws, row, index, value, self.formats[name])
-            if column.kind == "trend" and s.kpi.metric in self.trend_ranges:
+            if kind == "trend" and s.kpi.metric in self.trend_ranges:
                 self.sparklines.append(((row, index), self.trend_ranges[s.kpi.metric]))
-            if column.kind == "figure" and column is _PREVIOUS and s.previous_from_history:
-                ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record for "
-                                             f"{s.previous_period}.", {"x_scale": 1.5})
-        # Bold text is wider: count its column as narrower.
-        ws.set_row(row, tallest_row([(c.value(s), c.width * (0.85 if c.kind == "bold" else 1))
-                                    for c in columns if c.kind in ("wrap", "bold") and c not in blank]))
+            if kind == "figure" and column is _PREVIOUS and s.previous_from_history:
+                ws.write_comment(row, index, f"Not on the KPI sheet: the figure on record ({s.previous_from}).",
+                                 {"x_scale": 1.5})
+        ws.set_row(row, tallest_row(wrapped))
 
     def draw_sparklines(self, ws: Worksheet) -> None:
         add_trend_sparklines(ws, [cell for cell, _ in self.sparklines], [r for _, r in self.sparklines])
@@ -163,7 +184,7 @@ class _Writer:
     def colour(self, ws: Worksheet, first_row: int, last_row: int, columns: Sequence[_Col]) -> None:
         for index, column in enumerate(columns):
             if column.kind == "rating":
-                add_kpi_rating_formats(ws, self.formats, first_row, index, last_row, index, kpi_rules.KPI_STATUSES)
+                add_kpi_rating_formats(ws, self.formats, first_row, index, last_row, index, GREY_RATINGS)
 
     def table(self, ws: Worksheet, row: int, columns: Sequence[_Col], scored: Sequence[ScoredKpi],
               empty: str) -> int:
@@ -290,10 +311,11 @@ _COMPLEX_COLUMNS: tuple[tuple[str, str, float, Callable[[ComplexProject], object
     ("Number 1 risk", "wrap", 30, lambda p: p.top_risk),
     ("Mitigation", "wrap", 30, lambda p: p.mitigation),
     ("Return for", "centre", 15, lambda p: Period.parse(p.return_period).label if p.return_period else None),
+    ("Why on the list", "wrap", 24, lambda p: p.reason),
 )
 
 
-def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject]) -> None:
+def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject], changes: ComplexChanges) -> None:
     ws = w.sheet(
         COMPLEX_SHEET, f"Most Complex Programmes and Projects — {w.period.label}",
         "From each project's latest accepted highlight report up to this period. Direction of travel compares "
@@ -316,8 +338,139 @@ def _complex_sheet(w: _Writer, projects: Sequence[ComplexProject]) -> None:
     if not projects:
         ws.write_string(header_row + 1, 0, "No project is flagged Most Complex on the portfolio.", f["wrap_note"])
     add_rag_formats(ws, f, header_row + 1, 2, last, 2)
+    _complex_changes(ws, f, last + 2, changes)
     ws.freeze_panes(header_row + 1, 1)
     print_setup(ws, repeat_rows=(header_row, header_row), period=w.period.label)
+
+
+def _complex_changes(ws: Worksheet, f: Formats, row: int, changes: ComplexChanges) -> None:
+    """Below the list: the projects added and removed since the previous report, and why."""
+    ws.write_string(row, 0, "Changes to the list since the previous report", f["bold"])
+    if changes.previous_period is None:
+        ws.write_string(row + 1, 0, "No earlier report on record to compare with.", f["note"])
+        return
+    since = Period.parse(changes.previous_period).label
+    row += 1
+    for title, items in (("Added", changes.added), ("Removed", changes.removed)):
+        ws.write_string(row, 0, f"{title} since {since}", f["header"])
+        ws.write_string(row, 1, "Reason", f["header"])
+        row += 1
+        if not items:
+            ws.write_string(row, 0, "None", f["wrap_note"])
+            row += 1
+        for item in items:
+            ws.write_string(row, 0, item.project_name, f["wrap_bold"])
+            ws.write_string(row, 1, item.reason, f["wrap"])
+            ws.set_row(row, tallest_row([(item.project_name, 18), (item.reason, 30)]))
+            row += 1
+        row += 1
+
+
+def _summary_sheet(w: _Writer, run: ScorecardRun, authority: str) -> None:
+    ws = w.sheet(SUMMARY_SHEET, f"Corporate Performance Report — {w.period.label}",
+                 f"{authority}. The counts behind each section of this report.", (62, 12))
+    ws.write_string(3, 0, "Summary", w.formats["header"])
+    ws.write_string(3, 1, "Count", w.formats["header"])
+    for row, (what, count) in enumerate(run.summary(), start=4):
+        ws.write_string(row, 0, what, w.formats["wrap"])
+        ws.write_number(row, 1, count, w.formats["count"])
+    flagged = [s.kpi.metric for s in run.red_without_actions]
+    row = 5 + len(run.summary())
+    if flagged:
+        ws.write_string(row, 0, "Red KPIs without planned actions (ask their owners before the meeting):", w.formats["bold"])
+        for offset, metric in enumerate(flagged, start=1):
+            ws.write_string(row + offset, 0, metric, w.formats["wrap"])
+            ws.write_string(row + offset, 1, NO_ACTIONS, w.formats["wrap_note"])
+    print_setup(ws, repeat_rows=None, period=w.period.label)
+
+
+_ACTIVITY_COLUMNS = (
+    Column("Business Plan", "business_plan", "wrap", 22),
+    Column("Activity", "activity", "wrap", 44),
+    Column("Lead", "lead", "wrap", 18),
+    Column("Due Date", "due", "date", 11),
+    Column("RAG", "rag", "rag", 12),
+    Column("Overdue", "overdue", "centre", 9),
+    Column("Commentary", "commentary", "wrap", 50),
+)
+
+
+def _activities_sheet(w: _Writer, run: ScorecardRun) -> None:
+    f = w.formats
+    ws = w.sheet(ACTIVITIES_SHEET, f"Priority Activities — {w.period.label}",
+                 "Progress against the priority activities of each directorate's business plan. Overdue: due before "
+                 f"{w.period.last_day:%d/%m/%Y}, the end of the period.", [c.width for c in _ACTIVITY_COLUMNS])
+    counts = rag_counts(run.activities)
+    ws.write_string(3, 0, "RAG", f["header"])
+    ws.write_string(3, 1, "Activities", f["header"])
+    for offset, (rating, count) in enumerate(counts.items(), start=4):
+        ws.write_string(offset, 0, rating, f["rag"])
+        ws.write_number(offset, 1, count, f["count"])
+    add_rag_formats(ws, f, 4, 0, 4 + len(counts), 0)
+    row = 5 + len(counts)
+    ws.write_string(row, 0, "Overdue", f["bold"])
+    ws.write_number(row, 1, len(run.overdue), f["count"])
+    row += 2
+    if not run.activities:
+        ws.write_string(row, 0, "No priority activities were given for this report.", f["wrap_note"])
+    as_of = w.period.last_day
+    for directorate, items in activities_by_directorate(run.activities):
+        ws.merge_range(row, 0, row, len(_ACTIVITY_COLUMNS) - 1, directorate, f["section"])
+        records = [a.__dict__ | {"overdue": OVERDUE if a.overdue(as_of) else None} for a in items]
+        write_table(ws, f, _ACTIVITY_COLUMNS, records, first_row=row + 1, autofilter=False, freeze=False,
+                    rag_last_row=row + 1 + len(records), widths=False)
+        fit_row_heights(ws, _ACTIVITY_COLUMNS, records, first_row=row + 2)
+        add_text_fills(ws, f, row + 2, 5, row + 1 + len(records), 5, {OVERDUE: ("#FFC7CE", "#9C0006")})
+        row += len(records) + 3
+    print_setup(ws, repeat_rows=None, period=w.period.label)
+
+
+_GATEWAY_COLUMNS = (
+    Column("Commitment", "commitment", "wrap", 36),
+    Column("Theme", "theme", "wrap", 20),
+    Column("Evaluation Milestone", "milestone", "wrap", 36),
+    Column("Due", "due", "date", 11),
+    Column("Status", "status", "wrap", 14),
+    Column("Commentary", "commentary", "wrap", 50),
+)
+
+
+def _list_sheet(w: _Writer, name: str, title: str, subtitle: str, columns: Sequence[Column],
+                records: list[dict], empty: str) -> None:
+    """A sheet holding one list under its title, or a note saying the list is empty."""
+    ws = w.sheet(name, f"{title} — {w.period.label}", subtitle, [c.width for c in columns])
+    write_table(ws, w.formats, columns, records, first_row=3, widths=False)
+    fit_row_heights(ws, columns, records, first_row=4)
+    if not records:
+        ws.write_string(4, 0, empty, w.formats["wrap_note"])
+    print_setup(ws, repeat_rows=(3, 3), period=w.period.label)
+
+
+def _gateway_sheet(w: _Writer, run: ScorecardRun) -> None:
+    _list_sheet(w, GATEWAY_SHEET, "Original Devolution Deal: Investment Fund Gateway Review",
+                "The devolution-deal commitments evaluated for the Gateway Review, and their evaluation milestones.",
+                _GATEWAY_COLUMNS, [c.__dict__ for c in run.commitments],
+                "No Gateway Review commitments were given for this report.")
+
+
+_PROBLEM_COLUMNS = (
+    Column("File", "file", "wrap", 22),
+    Column("Sheet", "sheet", "text", 18),
+    Column("Row", "row", "count", 7),
+    Column("Column", "field", "wrap", 22),
+    Column("Cell", "cell", "centre", 8),
+    Column("Value", "value", "wrap", 20),
+    Column("Problem", "message", "wrap", 70),
+    Column("Code", "code", "text", 16),
+)
+
+
+def _problems_sheet(w: _Writer, run: ScorecardRun) -> None:
+    _list_sheet(w, PROBLEMS_SHEET, "Problems in the inputs",
+                "Each row here was set aside (a KPI is shown Not rated); fix it in the input and run the report again.",
+                _PROBLEM_COLUMNS,
+                [p.__dict__ | {"value": None if p.value is None else str(p.value)} for p in run.problems],
+                "No problems: every input row was used.")
 
 
 def _key_sheet(w: _Writer) -> None:
@@ -351,15 +504,10 @@ def _key_sheet(w: _Writer) -> None:
     print_setup(ws, repeat_rows=None, period=w.period.label)
 
 
-def write_report(
-    path: Path | str,
-    period: Period,
-    scored: Sequence[ScoredKpi],
-    projects: Sequence[ComplexProject],
-    settings: Settings | None = None,
-) -> Path:
+def write_report(path: Path | str, run: ScorecardRun, settings: Settings | None = None) -> Path:
     """Write the corporate performance report (atomically: complete, or not at all)."""
     settings = settings or Settings()
+    period, scored = run.period, run.scored
     with atomic_workbook(path) as (workbook, formats):
         workbook.set_properties({
             "title": f"Corporate performance report {period.label}",
@@ -368,12 +516,15 @@ def write_report(
         # The hidden data sheet goes last, but the sparklines need its ranges first.
         trend = [s for s in scored if s.has_trend]
         writer = _Writer(workbook, formats, period, _trend_ranges(trend))
+        _summary_sheet(writer, run, settings.authority_name)
         _scorecard_sheet(writer, scored, settings.authority_name)
         _red_sheet(writer, scored)
-        for committee in COMMITTEES:
+        for committee in settings.committees:
             _committee_sheet(writer, committee, scored)
-        _complex_sheet(writer, projects)
+        _complex_sheet(writer, run.projects, run.changes)
+        _activities_sheet(writer, run)
+        _gateway_sheet(writer, run)
+        _problems_sheet(writer, run)
         _key_sheet(writer)
         _write_trend_data(workbook, formats, trend)
     return Path(path)
-

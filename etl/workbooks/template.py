@@ -20,9 +20,9 @@ from etl.contracts import fields as F
 from etl.cycle.templates import (
     TEMPLATE_SUFFIX, Answers, TemplateContext, TemplateInfo, template_name,
 )
-from etl.rules.dates import EARLIEST_DATE, LATEST_DATE, long_date
+from etl.rules.dates import long_date
 from etl.rules.periods import FULL, Period
-from etl.rules.rag import RAG_DEFINITIONS, RAG_SCALE
+from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, RAG_DEFINITIONS, RAG_SCALE, STATUS_CHOICES
 from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
 
 # Columns: A number, B main text, C second text (or status/date), D rating/date.
@@ -35,7 +35,6 @@ _BIG_TEXT_HEIGHT = {
 _TABLE_ROW_HEIGHT = 30
 _ROW_HEIGHT = 18
 _VALUE_CHARS = 52  # characters that fit on one line of the value column (C:D)
-_DATE_MIN, _DATE_MAX = EARLIEST_DATE, LATEST_DATE
 
 
 
@@ -128,24 +127,29 @@ class _Sheet:
     def _style(self, spec: F.Field, locked: bool) -> str:
         if locked:
             return "locked_date" if spec.kind == "date" else "locked_wrap"
-        return {"date": "input_date", "money": "input_money", "rag": "input_centre", "text": "input_wrap"}.get(
+        return {"date": "input_date", "money": "input_money", "rag": "input_centre",
+                "not_rated_reason": "input_centre", "text": "input_wrap"}.get(
             spec.kind, "input")
 
     def _validate(self, spec: F.Field, r: int, c: int) -> None:
         if spec.prefilled:
             return
         options: dict[str, Any] | None = None
-        if spec.kind == "rag":
+        choices = {"rag": ("Status", STATUS_CHOICES),
+                   "not_rated_reason": ("Reason not rated", NOT_RATED_REASONS)}
+        if spec.kind in choices:
+            title, listed = choices[spec.kind]
             options = {
-                "validate": "list", "source": list(RAG_SCALE),
-                "error_title": "RAG rating", "error_message": "Choose one of: " + ", ".join(RAG_SCALE) + ".",
+                "validate": "list", "source": list(listed),
+                "error_title": title, "error_message": "Choose one of: " + ", ".join(listed) + ".",
             }
         elif spec.kind == "date":
-            options = _date_rule()
+            options = _date_rule(self.ctx)
         elif spec.kind == "money":
             options = {
-                "validate": "decimal", "criteria": ">=", "value": 0,
-                "error_title": "Amount in pounds", "error_message": "Enter an amount in pounds, 0 or more, e.g. 1250000.",
+                "validate": "decimal", "criteria": "between", "minimum": 0, "maximum": int(self.ctx.largest_amount),
+                "error_title": "Amount in pounds",
+                "error_message": f"Enter an amount in pounds, 0 to {self.ctx.largest_amount:,.0f}, e.g. 1250000.",
             }
         if options is None:
             if spec.help:
@@ -181,7 +185,7 @@ class _Sheet:
         for offset, (_, header, kind) in enumerate(spec.columns):
             col = 1 + offset
             if kind == "date":
-                ws.data_validation(first, col, last, col, _date_rule())
+                ws.data_validation(first, col, last, col, _date_rule(self.ctx))
             elif kind in ("milestone_status", "risk_rating"):
                 choices = F.MILESTONE_STATUSES if kind == "milestone_status" else F.RISK_RATINGS
                 ws.data_validation(first, col, last, col, {
@@ -216,9 +220,10 @@ class _Sheet:
         ws.activate()
 
 
-def _date_rule() -> dict[str, Any]:
+def _date_rule(ctx: TemplateContext) -> dict[str, Any]:
+    """Excel's check on a date cell: a date within the office's plausible range (settings)."""
     return {
-        "validate": "date", "criteria": "between", "minimum": _DATE_MIN, "maximum": _DATE_MAX,
+        "validate": "date", "criteria": "between", "minimum": ctx.earliest_date, "maximum": ctx.latest_date,
         "error_title": "Date", "error_message": "Enter a date as dd/mm/yyyy, e.g. 31/03/2025.",
     }
 
@@ -236,6 +241,9 @@ def _guidance(workbook, fmt: Formats, ctx: TemplateContext) -> None:
         "Fields marked * are required: a return with a required field left blank is sent back.",
         "Choose the status this period from the drop-down list, using the RAG definitions below. "
         "Say in your update why you chose it.",
+        f"Only if the project cannot be rated this period, choose '{NOT_RATED}' and give the reason "
+        f"({', '.join(NOT_RATED_REASONS)}) and a short explanation in the two fields below the status: "
+        "the return is then not chased and not counted as missing.",
         "Enter dates as dd/mm/yyyy (for example 31/03/2025). Enter money in pounds as a number.",
         "List this period's key milestones with their status, next period's with their due dates, "
         "and your main risks with their mitigation and rating. Add rows inside a table if you need "
@@ -313,7 +321,8 @@ def write_template(path: Path | str, ctx: TemplateContext, answers: Answers | No
                                  "reporting_period_end", "sponsor", "project_manager", "pmo_support",
                                  "agreed_completion_date", "forecast_completion_date",
                                  "project_description", "project_outcomes"]),
-            ("Project status", ["rag_this_period", "rag_previous", "pm_update", "sponsor_comments"]),
+            ("Project status", ["rag_this_period", "not_rated_reason", "not_rated_note", "rag_previous", "pm_update",
+                                "sponsor_comments"]),
         ]
         if ctx.report_type == FULL:
             layout += [
