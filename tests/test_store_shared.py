@@ -174,7 +174,7 @@ def test_an_ingest_beside_a_register_build_both_complete(tmp_path, store_url):
     with Store(store_url, record_run=False) as store:
         assert len(store.current_returns(PERIOD)) == len(PROJECTS) + 1
         [built] = store.runs(command="register")
-        stamped = {r[0] for r in store.db.execute("SELECT DISTINCT run_id FROM register_projects")}
+        stamped = {r[0] for r in store.db.execute("SELECT DISTINCT run_id FROM positions")}
         assert stamped == {built["id"]} and built["officer"] == "carol" and built["outcome"] == "ok"
 
 

@@ -29,6 +29,7 @@ _POINTERS = {
     "messages": {"run_id": "runs"},
     "message_claims": {"run_id": "runs"},
     "register_projects": {"run_id": "runs"},
+    "positions": {"run_id": "runs"},
 }
 # What makes a row the same row in two stores (rows the target has are not added again).
 _NATURAL = {

@@ -231,6 +231,7 @@ CREATE INDEX runs_started ON runs(started_at);
 ALTER TABLE files ADD COLUMN run_id INTEGER REFERENCES runs(id);
 ALTER TABLE messages ADD COLUMN run_id INTEGER REFERENCES runs(id);
 ALTER TABLE register_projects ADD COLUMN run_id INTEGER REFERENCES runs(id);
+ALTER TABLE positions ADD COLUMN run_id INTEGER REFERENCES runs(id);
 
 CREATE TABLE message_claims (
     claim_key TEXT PRIMARY KEY,
