@@ -16,6 +16,22 @@ import click
 from etl.errors import ConfigError, PmoError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: The years a --period may be in.
+FIRST_PERIOD, LAST_PERIOD = 2000, 2099
+
+
+def _echo(message: object = "", keep_newlines: bool = False, **kwargs) -> None:
+    """Print a line; what came from a file (values, file and sheet names) cannot drive the terminal."""
+    from etl.terminal import terminal_safe
+
+    click.echo(terminal_safe(message, keep_newlines), **kwargs)
+
+
+def _secho(message: object = "", keep_newlines: bool = False, **kwargs) -> None:
+    """`_echo` in colour."""
+    from etl.terminal import terminal_safe
+
+    click.secho(terminal_safe(message, keep_newlines), **kwargs)
 
 
 def _period(ctx: click.Context, param: click.Parameter, value: str | None):
@@ -24,9 +40,13 @@ def _period(ctx: click.Context, param: click.Parameter, value: str | None):
     from etl.rules.periods import Period
 
     try:
-        return Period.parse(value)
+        period = Period.parse(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
+    if not FIRST_PERIOD <= period.year <= LAST_PERIOD:
+        # The cycle reaches into the months around a period (due dates, history): keep it well inside the calendar.
+        raise click.BadParameter(f"'{value}' is outside the years pmo reports on ({FIRST_PERIOD} to {LAST_PERIOD})")
+    return period
 
 
 def period_option(required: bool = True):
@@ -131,16 +151,16 @@ def reports_errors(func):
                 raise
             _report_error(failure)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
+            _echo("Interrupted.", err=True)
             sys.exit(130)
 
     return wrapper
 
 
 def _report_error(exc: PmoError) -> None:
-    click.secho(f"Error: {exc.message}", fg="red", err=True)
+    _secho(f"Error: {exc.message}", fg="red", err=True)
     for problem in exc.problems:
-        click.echo(f"  - {problem}", err=True)
+        _echo(f"  - {problem}", err=True)
     sys.exit(exc.exit_code)
 
 
@@ -183,15 +203,15 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
     with click.progressbar(length=len(due), label=f"Templates for {period}", file=sys.stderr) as bar:
         done = office.templates(period, on_written=lambda info: bar.update(1))
     written, distribution, counts = done.written, done.distribution, done.counts()
-    click.echo(
+    _echo(
         f"{len(written)} templates for {period.label} ({counts['full']} full, {counts['simplified']} simplified) "
         f"in {templates_folder(outputs, period)}"
     )
-    click.echo(
+    _echo(
         f"Not due this period: {counts['not_due']}; paused (pipeline): {counts['paused']}; closed: {counts['closed']}."
     )
     if written:
-        click.echo(f"Distribution list: {distribution} (returns due {written[0].due_date:%d/%m/%Y})")
+        _echo(f"Distribution list: {distribution} (returns due {written[0].due_date:%d/%m/%Y})")
 
 
 @main.command()
@@ -202,10 +222,10 @@ def demo(db, inputs, outputs) -> None:
     from etl.demo.runner import run_demo
 
     def say(message: str) -> None:
-        click.echo(message)
+        _echo(message)
 
     result = run_demo(outputs_dir=outputs, inputs_dir=inputs, progress=say)
-    click.secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
+    _secho(f"Demo complete: {len(result.files)} files in {result.outputs} (store: {result.store_path})", fg="green")
 
 
 @main.command()
@@ -222,16 +242,16 @@ def highlight(programme, period, overview, overall, db, inputs, outputs, portfol
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
     office = _office(db, inputs, outputs, portfolio)
     if not office.has_store():
-        click.secho(f"Warning: no history store at {_where(db)}: every workstream is shown as Missing", fg="yellow", err=True)
+        _secho(f"Warning: no history store at {_where(db)}: every workstream is shown as Missing", fg="yellow", err=True)
     path, report = office.highlight(programme, period, overview, overall)
     received = len(report.workstreams) - len(report.missing)
-    click.echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
+    _echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
     for ws in report.workstreams:
-        click.echo(f"  {ws.project_id}  {ws.name}: {ws.this_period} (last period {ws.rag_last or 'not known'})")
+        _echo(f"  {ws.project_id}  {ws.name}: {ws.this_period} (last period {ws.rag_last or 'not known'})")
     how = "set by the lead" if report.overall else "suggested"
-    click.echo(f"Overall programme RAG: {report.overall_rag or 'none (no returns)'} ({how}; "
+    _echo(f"Overall programme RAG: {report.overall_rag or 'none (no returns)'} ({how}; "
                f"median of the workstreams: {report.suggested or 'none'})")
-    click.echo(f"Wrote {path}")
+    _echo(f"Wrote {path}")
 
 
 @main.command()
@@ -251,10 +271,10 @@ def closedown(file, outputs, built) -> None:
 
     day = built.date() if built else dt.date.today()
     path, actions = Office(outputs=outputs).closedown(file, day)
-    click.echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
+    _echo(f"{len(actions)} actions in {len(summary_counts(actions))} themes")
     for destination in DESTINATIONS:
-        click.echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
-    click.echo(f"Wrote {path}")
+        _echo(f"  {destination}: {sum(a.destination == destination for a in actions)}")
+    _echo(f"Wrote {path}")
 
 
 @main.command()
@@ -283,21 +303,21 @@ def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, m
     details = PaperDetails(meeting, meeting_date.date() if meeting_date else None, author)
     run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
-    click.echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    _echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
     _note(kpis=len(run.scored), red=len(run.red))
-    click.echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
+    _echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
                f"Red without planned actions: {len(run.red_without_actions)}")
     received = sum(1 for p in run.projects if p.return_period)
-    click.echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record; "
+    _echo(f"Most Complex projects: {len(run.projects)} ({received} with a return on record; "
                f"{len(run.changes.added)} added, {len(run.changes.removed)} removed since the previous report)")
-    click.echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
+    _echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
                f"Gateway Review commitments: {len(run.commitments)}")
-    click.echo(f"KPI values recorded in {_where(db)}; report: {run.path}; paper: {run.paper_path}")
+    _echo(f"KPI values recorded in {_where(db)}; report: {run.path}; paper: {run.paper_path}")
     if run.problems:
-        click.secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
+        _secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
                     fg="yellow", err=True)
         for problem in run.problems:
-            click.echo(f"  - {problem}", err=True)
+            _echo(f"  - {problem}", err=True)
         sys.exit(1)
 
 
@@ -348,9 +368,9 @@ def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
     transport = choose_transport(dry_run, eml, mail["smtp_host"], mail["smtp_port"], security, mail["smtp_user"])
     def notes(plan) -> None:
         for note in plan.notes:
-            click.secho(f"Note: {note}", fg="yellow", err=True)
+            _secho(f"Note: {note}", fg="yellow", err=True)
 
-    run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: click.echo(describe(o)), on_plan=notes)
+    run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: _echo(describe(o), keep_newlines=True), on_plan=notes)
     plan, to_go, skipped, outcomes = run.plan, run.to_go, run.skipped, run.outcomes
     counts = {s: run.count(s) for s in ("sent", "draft", "failed")}
     if not dry_run:  # sent, or being sent, by another officer's run at the same time
@@ -358,15 +378,15 @@ def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
     _note(**counts, skipped=len(skipped))
     done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
         f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
-    click.echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
+    _echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
                f"{len(skipped)} already sent")
     if skipped and not resend:
-        click.echo("Already-sent emails were skipped; use --resend to send them again.")
+        _echo("Already-sent emails were skipped; use --resend to send them again.")
     copies_refused = sum(1 for o in outcomes if o.status == "sent" and o.detail)
     if copies_refused:
-        click.secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
+        _secho(f"{copies_refused} email(s) went, but a copy address was refused: see above.", fg="yellow", err=True)
     if counts["failed"]:
-        click.secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
+        _secho(f"{counts['failed']} email(s) failed; run the same command again to send only those.", fg="red", err=True)
     if counts["failed"] or copies_refused:
         sys.exit(EXIT_PROBLEMS)
 
@@ -440,18 +460,18 @@ def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
     office = _office(db, inputs, outputs, portfolio)
     path, built = office.register(period, register_as_of)
     if register_as_of is None:
-        click.echo(f"As at {uk_date(built.as_of)} (pass --as-of to choose; a past period defaults to its due "
+        _echo(f"As at {uk_date(built.as_of)} (pass --as-of to choose; a past period defaults to its due "
                    f"date plus the chase interval of {office.settings.chase_interval_days} days)")
     status = built.status_counts()
     since = f"since the register for {built.previous_register}" if built.previous_register else "since the last returns"
-    click.echo(
+    _echo(
         f"Register for {period.label}: {len(built.live)} live projects ({len(built.closed)} closed, listed); "
         f"{status['Received'] + status['Received late']} returns received ({status['Received late']} late), "
         f"{status['Not rated']} not rated, {status['Awaited']} awaited, {status['Missing']} missing; "
         f"{len(built.escalations)} escalated; {len(built.changes)} changes {since}."
     )
     _note(projects=len(built.rows), received=status["Received"] + status["Received late"], missing=status["Missing"])
-    click.echo(f"Written: {path}")
+    _echo(f"Written: {path}")
 
 
 @main.command()
@@ -505,13 +525,13 @@ def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
         result = office.ingest(folder, period, on_file=lambda path: bar.update(1), received_on=received_on)
     _note(accepted=len(result.accepted) + len(result.superseded), rejected=len(result.rejected),
           duplicates=len(result.duplicates), skipped=len(result.skipped))
-    click.echo(result.summary())
-    click.echo(f"Validation report: {result.report_path}")
+    _echo(result.summary())
+    _echo(f"Validation report: {result.report_path}")
     for outcome in result.rejected:
-        click.secho(f"Rejected: {outcome.name}", fg="red")
+        _secho(f"Rejected: {outcome.name}", fg="red")
         for problem in outcome.errors:
             where = ", ".join(x for x in (problem.field and f"'{problem.field}'", problem.cell and f"cell {problem.cell}") if x)
-            click.echo(f"  - {where + ': ' if where else ''}{problem.message}")
+            _echo(f"  - {where + ': ' if where else ''}{problem.message}")
     sys.exit(result.exit_code)
 
 
@@ -533,20 +553,20 @@ def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
     office = _office(db, inputs, outputs, portfolio)
     result = office.collect(period, os.environ.get(PASSWORD_ENV), dry_run=dry_run)
     for message in result.messages:
-        click.echo(message.describe())
+        _echo(message.describe())
     for note in result.notes:
-        click.secho(f"Note: {note}", fg="yellow", err=True)
+        _secho(f"Note: {note}", fg="yellow", err=True)
     verb = "would be taken" if dry_run else "taken"
     took = sum(1 for m in result.messages if m.status in ("taken", "would take"))
-    click.echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
+    _echo(f"{result.mailbox}: {took} message(s) {verb}, {result.count('too big')} too big, "
                f"{result.count('already taken')} copies of messages already taken, {result.already} taken before.")
     if result.ingest is not None:
-        click.echo(result.ingest.summary())
-        click.echo(f"Validation report: {result.ingest.report_path}")
+        _echo(result.ingest.summary())
+        _echo(f"Validation report: {result.ingest.report_path}")
     for folder, count in result.moved.items():
-        click.echo(f"Moved {count} message(s) to {folder}.")
+        _echo(f"Moved {count} message(s) to {folder}.")
     if result.lost:
-        click.secho(f"Error: {result.lost}", fg="red", err=True)
+        _secho(f"Error: {result.lost}", fg="red", err=True)
     sys.exit(0 if dry_run and not result.lost else result.exit_code)
 
 
@@ -563,8 +583,8 @@ def log(period_filter, officer, command_filter, db, inputs, outputs) -> None:
 
     found = _office(db, inputs, outputs).log(period_filter, officer, command_filter)
     for run in found:
-        click.echo(log_line(run))
-    click.echo(f"{len(found)} run(s)")
+        _echo(log_line(run))
+    _echo(f"{len(found)} run(s)")
 
 
 @main.group()
@@ -586,7 +606,7 @@ def archive_get(sha256, output, db, inputs, outputs) -> None:
     target = output or Path(name)
     with atomic_path(target) as tmp:
         Path(tmp).write_bytes(content)
-    click.echo(f"Wrote {target} ({name}, {len(content):,} bytes)")
+    _echo(f"Wrote {target} ({name}, {len(content):,} bytes)")
 
 
 @main.group("db")
@@ -606,11 +626,11 @@ def db_copy(source, target, merge) -> None:
     from etl.office import Office
 
     officer = click.get_current_context().meta.get("pmo_officer")
-    report = Office.copy_store(source, target, merge, officer, progress=lambda m: click.echo(f"  {m}", err=True))
+    report = Office.copy_store(source, target, merge, officer, progress=lambda m: _echo(f"  {m}", err=True))
     for table, (source_rows, target_rows) in report.rows.items():
-        click.echo(f"{table:<18} {source_rows:>8} in the source, {target_rows:>8} in the target")
-    click.echo(f"Archived returns checked by hash: {report.archived}")
-    click.secho(f"{'Merged' if report.merged else 'Copied'} {report.source} into {report.target}", fg="green")
+        _echo(f"{table:<18} {source_rows:>8} in the source, {target_rows:>8} in the target")
+    _echo(f"Archived returns checked by hash: {report.archived}")
+    _secho(f"{'Merged' if report.merged else 'Copied'} {report.source} into {report.target}", fg="green")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,7 +12,8 @@ project, written by the project's own template writer with a partner's answers t
   store every return in its own transaction with its archived file, write the report),
   median of the rounds, each round in a fresh child process, whose peak RSS is reported;
 - per-file readers on the first `--readers` returns: openpyxl, openpyxl read-only with one
-  `iter_rows` pass, and python-calamine with the defined names from `xl/workbook.xml`.
+  `iter_rows` pass, and pmo's reader (defined names from `xl/workbook.xml`, only their cells
+  streamed from the sheet XML: `etl.cycle.cells`).
 
 Targets (issue 3): ingest faster than the baseline, and under 15 s for 1,000 returns.
 With `--db postgresql` (a throwaway server, see `measure.fresh_stores`) the same rounds
@@ -116,13 +117,13 @@ def per_file_readers(paths: list[Path]) -> dict[str, float]:
         list(book["_meta"].iter_rows(values_only=True))
         book.close()
 
-    def calamine_names(path: Path) -> None:
+    def pmo_reader(path: Path) -> None:
         read_return(path, path.read_bytes())
 
     out = {}
     for label, reader in (("openpyxl load_workbook (data_only) + names", openpyxl_full),
                           ("openpyxl read-only, one iter_rows pass", openpyxl_read_only),
-                          ("calamine + names from workbook.xml (etl.reader)", calamine_names)):
+                          ("names from workbook.xml + streamed cells (etl.cycle.reader)", pmo_reader)):
         times = []
         for path in paths:
             start = time.perf_counter()

@@ -7,15 +7,21 @@ Defaults follow docs/design.md. An office overrides them in `<inputs>/pmo.toml`,
     max_return_mb = 30
     committees = ["Skills and Employment", "Transport and Infrastructure"]
 
-Unknown keys are an error (a typo should not silently fall back to a default).
+Unknown keys are an error (a typo should not silently fall back to a default), and every
+value is checked against the type of its `Settings` field (a setting added later is checked
+too, with no code of its own): the message names the key and the type expected.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 import tomllib
+import types
+import typing
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from etl.errors import ConfigError
 
@@ -138,17 +144,22 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+    hints = typing.get_type_hints(Settings)
+    for key in sorted(data):
+        try:
+            data[key] = _typed(data[key], hints[key])
+        except TypeError:
+            names = key in _NAME_LISTS or key == "dashboard_public_fields"
+            expected = "a list of names" if names else _expected(hints[key])
+            raise ConfigError(f"{path}: '{key}' must be {expected}, not {_shown(data[key])}") from None
     for key in _NAME_LISTS:
         if key in data:
             names = data[key]
-            if not isinstance(names, list) or not names or not all(isinstance(d, str) and d.strip() for d in names):
+            if not names or not all(d.strip() for d in names):
                 raise ConfigError(f"{path}: '{key}' must be a list of names")
             data[key] = tuple(d.strip() for d in names)
     if "dashboard_public_fields" in data:  # may be empty: publish only what the dashboard is built on
-        names = data["dashboard_public_fields"]
-        if not isinstance(names, list) or not all(isinstance(d, str) for d in names):
-            raise ConfigError(f"{path}: 'dashboard_public_fields' must be a list of names")
-        data["dashboard_public_fields"] = tuple(d.strip() for d in names)
+        data["dashboard_public_fields"] = tuple(d.strip() for d in data["dashboard_public_fields"])
     if "due_working_day" in data:
         day = data["due_working_day"]
         if not isinstance(day, int) or not 1 <= day <= 20:
@@ -179,3 +190,66 @@ def load_settings(inputs_dir: Path | str | None) -> Settings:
     if settings.earliest_date >= settings.latest_date:
         raise ConfigError(f"{path}: 'earliest_date' must be before 'latest_date'")
     return settings
+
+
+def _typed(value: Any, hint: Any) -> Any:
+    """`value` as the field's type wants it (a TOML array becomes a tuple); `TypeError` if it is not one."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        for arm in args:
+            try:
+                return _typed(value, arm)
+            except TypeError:
+                continue
+        raise TypeError
+    if origin in (tuple, list):
+        if not isinstance(value, list):
+            raise TypeError
+        item = args[0] if args else Any
+        items = [_typed(v, item) for v in value]
+        return tuple(items) if origin is tuple else items
+    if hint is Any:
+        return value
+    if hint is type(None):
+        if value is not None:
+            raise TypeError
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise TypeError
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise TypeError
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise TypeError
+        return float(value)
+    if isinstance(hint, type) and not isinstance(value, hint):
+        raise TypeError
+    return value
+
+
+_TYPE_WORDS = {str: "text (in quotes)", int: "a whole number", float: "a number", bool: "true or false",
+               dt.date: "a date written like 2000-01-01 (no quotes)"}
+
+
+def _expected(hint: Any) -> str:
+    """The type a setting wants, in words, e.g. `a list of text (in quotes)`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_expected(a) for a in args if a is not type(None))
+    if origin in (tuple, list):
+        return f"a list of {_expected(args[0])}" if args and args[0] is not Any else "a list"
+    return _TYPE_WORDS.get(hint, getattr(hint, "__name__", str(hint)))
+
+
+def _shown(value: Any) -> str:
+    """What was given, briefly (a huge value is not echoed in full)."""
+    kinds = {str: "text", bool: "true/false", int: "a whole number", float: "a number", list: "a list",
+             dict: "a table", (dt.date, dt.time): "a date/time"}
+    kind = next((word for t, word in kinds.items() if isinstance(value, t)), type(value).__name__)
+    text = repr(value)
+    return f"{kind} {text if len(text) <= 40 else text[:37] + '...'}"
+

@@ -43,6 +43,10 @@ if TYPE_CHECKING:
     from etl.store.db import Store
 
 
+#: The e-mails planned from the store's history (which returns arrived, which were rejected).
+HISTORY_MAIL = ("chase", "feedback")
+
+
 @dataclass
 class TemplatesWritten:
     """A period's templates as written: the plan, each template, and the distribution list."""
@@ -112,8 +116,8 @@ class Office:
         run in progress, if a command is recording one, unless `record_run` is False."""
         from etl.store.db import Store
 
-        if must_exist and not self.has_store():
-            raise ConfigError(f"{describe(self.db)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
+        if must_exist:
+            self.require_store()
         return Store(self.db, record_run=record_run)
 
     # ------------------------------------------------------------------ the store itself
@@ -148,6 +152,11 @@ class Office:
             Store(target).close()  # the copy's own line in the target's log
         return report
 
+    def require_store(self) -> None:
+        """`ConfigError` unless the history store exists (commands that read history need it)."""
+        if not self.has_store():
+            raise ConfigError(f"{describe(self.db)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
+
     # ------------------------------------------------------------------ the cycle
 
     def templates(self, period: Period, on_written: Callable[["TemplateInfo"], None] | None = None) -> TemplatesWritten:
@@ -163,23 +172,41 @@ class Office:
 
     def ingest(self, folder: Path | str, period: Period, on_file: Callable[[Path], None] | None = None,
                today: dt.date | None = None, received_on: dt.date | None = None) -> "IngestResult":
-        """Ingest every return in `folder` into the store, then write the period's validation report.
+        """Ingest every return in `folder` into the store, then write the run's validation report
+        (`validation_report_<YYYYMMDD-HHMMSS>.xlsx`) and the period's (`validation_report.xlsx`:
+        every file offered for the period, its latest outcome, which problems are still open).
 
+        The outputs folder is checked before anything is stored: a run whose report cannot be
+        written changes nothing (else the re-run would call the stored returns duplicates).
         `received_on` dates every file's receipt (back-filling past periods), instead of each
         file's modification time (which, for files copied in later, would make all of them late).
         """
-        from etl.cycle.ingest import REPORT_NAME, ingest_folder
-        from etl.workbooks.validation_report import write_validation_report
+        from etl.cycle.ingest import ingest_folder
+        from etl.files import check_writable
 
         folder = Path(folder)
         if not folder.is_dir():
             raise ConfigError(f"{folder}: folder of returns not found")
         portfolio = self.portfolio
+        check_writable(self.outputs / str(period), "the validation report")
         with self.store() as store:
             result = ingest_folder(folder, period, store, portfolio, self.settings, on_file=on_file, today=today,
                                    received_on=received_on)
-        result.report_path = write_validation_report(result, self.outputs / str(period) / REPORT_NAME)
+            self._write_reports(result, store)
         return result
+
+    def _write_reports(self, result: "IngestResult", store: "Store") -> None:
+        """The run's own validation report (`validation_report_<YYYYMMDD-HHMMSS>.xlsx`) and the
+        period's (`validation_report.xlsx`, from the store: every file offered for the period)."""
+        from etl.cycle.ingest import REPORT_NAME
+        from etl.cycle.period_report import period_view
+        from etl.workbooks.validation_report import write_validation_report
+
+        reports = self.outputs / str(result.period)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        view = period_view(store, result)
+        write_validation_report(result, reports / REPORT_NAME.replace(".xlsx", f"_{stamp}.xlsx"))
+        result.report_path = write_validation_report(result, reports / REPORT_NAME, view)
 
     def register(self, period: Period, as_of: dt.date | None = None,
                  today: dt.date | None = None) -> tuple[Path, "Register"]:
@@ -318,17 +345,17 @@ class Office:
         A dry run only lists what would be taken: it creates no store and writes nothing.
         `options` go to `etl.mail.inbox.collect_mailbox` (`batch`, `on_batch`).
         """
-        from etl.cycle.ingest import REPORT_NAME
+        from etl.files import check_writable
         from etl.mail.inbox import collect_mailbox
-        from etl.workbooks.validation_report import write_validation_report
 
         portfolio = self.portfolio
+        if not dry_run:
+            check_writable(self.outputs / str(period), "the validation report")
         with self._mail_store(dry_run) as store:
             result = collect_mailbox(period, store, portfolio, self.settings, password, dry_run=dry_run, today=today,
                                      **options)
-        if result.ingest is not None:
-            result.ingest.report_path = write_validation_report(result.ingest,
-                                                                self.outputs / str(period) / REPORT_NAME)
+            if result.ingest is not None:
+                self._write_reports(result.ingest, store)
         return result
 
     # ------------------------------------------------------------------ mail
@@ -358,7 +385,11 @@ class Office:
         from etl.mail.mailer import DryRun
 
         # A dry run must not even create the store; one that does not exist yet has sent nothing.
+        # Chase and feedback read the history: without a store (e.g. a mistyped --db) they would
+        # remind every project, so they refuse one that does not exist.
         dry_run = isinstance(transport, DryRun)
+        if kind in HISTORY_MAIL:
+            self.require_store()
         with self._mail_store(dry_run) as store:
             plan = self.plan_mail(kind, period, store, as_of)
             if on_plan:

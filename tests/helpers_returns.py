@@ -170,6 +170,21 @@ def rewrite_zip(path: Path, change: dict[str, Callable[[bytes], bytes] | None] |
     return target
 
 
+def parts_of(data: bytes) -> dict[str, bytes]:
+    """A workbook's zip parts by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        return {info.filename: package.read(info) for info in package.infolist()}
+
+
+def zip_parts(parts: dict[str, bytes]) -> bytes:
+    """A zip (deflated) of these parts, in this order."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
+        for name, data in parts.items():
+            package.writestr(name, data)
+    return buffer.getvalue()
+
+
 def _text_edit(function: Callable[[str], str]) -> Callable[[bytes], bytes]:
     def edit(data: bytes) -> bytes:
         text = data.decode("utf-8")
@@ -822,6 +837,162 @@ def build_duplicate(env: Env, project: str) -> Path:
     return copy
 
 
+def stray_cell(path: Path, ref: str = "XFD1048576") -> Path:
+    """A partner (or a stuck key) left one value in a far-away cell such as XFD1048576, the last
+    cell of a sheet: the file stays small but the sheet's dimension becomes the whole grid.
+    XML edit: the cell in a row of its own at the end of the sheet data, and the dimension."""
+    row = re.search(r"\d+", ref).group()
+
+    def sheet(text: str) -> str:
+        text = text.replace("</sheetData>", f'<row r="{row}"><c r="{ref}"><v>1</v></c></row></sheetData>', 1)
+        return re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:{ref}"/>', text)
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
+STRICT_MAIN = "http://purl.oclc.org/ooxml/spreadsheetml/main"
+STRICT_REL = "http://purl.oclc.org/ooxml/officeDocument/relationships"
+
+
+def save_as_strict(path: Path) -> Path:
+    """A partner saved the return in Excel as "Strict Open XML Spreadsheet": the same parts in
+    the ISO Strict namespaces (spreadsheet and relationship namespaces and relationship types).
+    XML edit of every part's namespace URIs."""
+    transitional_main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    transitional_rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+
+    def strict(data: bytes) -> bytes:
+        return data.replace(transitional_main.encode(), STRICT_MAIN.encode()).replace(
+            transitional_rel.encode(), STRICT_REL.encode())
+
+    with zipfile.ZipFile(path) as z:
+        parts = [n for n in z.namelist() if n.endswith((".xml", ".rels"))]
+    return rewrite_zip(path, {part: strict for part in parts})
+
+
+def duplicate_name(path: Path, name: str, ref: str = "$C$90") -> Path:
+    """A partner copied the status block in Name Manager: a second workbook-level defined name
+    with the same name pointing at another cell. XML edit of the workbook's defined names."""
+    def workbook(text: str) -> str:
+        return text.replace("</definedNames>",
+                            f"<definedName name=\"{name}\">'{F.SHEET}'!{ref}</definedName></definedNames>", 1)
+
+    return rewrite_zip(path, {WORKBOOK_XML: _text_edit(workbook)})
+
+
+def drop_meta(path: Path) -> Path:
+    """A partner's tool dropped the very hidden `_meta` sheet (its entry in the workbook is gone)."""
+    return rewrite_zip(path, {WORKBOOK_XML: _text_edit(lambda text: re.sub(r'<sheet name="_meta"[^>]*/>', "", text))})
+
+
+def uncalculated_formula(path: Path, name: str, error: bool = False) -> Path:
+    """A partner's field holds a formula saved without its result (a tool that does not calculate
+    wrote `<f>` and no `<v>`); with `error`, typed as an error cell (`t="e"`) with no cached value."""
+    ref = name_cell(path, name)
+
+    def sheet(text: str) -> str:
+        found = _cell_xml(text, ref)
+        kind = ' t="e"' if error else ""
+        return text[:found.start()] + f'<c r="{ref}"{_style_of(found.group(0))}{kind}><f>B31/0</f></c>' + text[found.end():]
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
+def error_cells_without_values(path: Path, count: int) -> Path:
+    """`count` cells whose formulas ended in errors, saved without cached values, in rows below the
+    form (the worst case for a reader that searches the XML for each error's value)."""
+    def sheet(text: str) -> str:
+        rows = "".join(f'<row r="{1000 + i}"><c r="F{1000 + i}" t="e"><f>1/0</f></c></row>' for i in range(count))
+        text = text.replace("</sheetData>", rows + "</sheetData>", 1)
+        return re.sub(r'<dimension ref="[^"]*"/>', f'<dimension ref="A1:F{1000 + count}"/>', text)
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
+def build_far_cell(env: Env, project: str) -> Path:
+    """One stray value at XFD1048576 (the sheet's last cell) in an otherwise good 14 KB return."""
+    return stray_cell(_good(env, project), "XFD1048576")
+
+
+def build_far_cell_aaa(env: Env, project: str) -> Path:
+    """One stray value at AAA60000 in an otherwise good return (a grid of 703 x 60000 cells)."""
+    return stray_cell(_good(env, project), "AAA60000")
+
+
+def build_strict(env: Env, project: str) -> Path:
+    """A partner saved the return as Excel's "Strict Open XML Spreadsheet"."""
+    return save_as_strict(_good(env, project))
+
+
+def build_duplicate_name(env: Env, project: str) -> Path:
+    """A second defined name `rag_this_period` (pointing at another cell) was added to the return."""
+    return duplicate_name(_good(env, project), "rag_this_period")
+
+
+def build_simplified_for_delivery(env: Env, project: str) -> Path:
+    """A Delivery project's partner returned the Simplified template (no budget figures)."""
+    ctx = context_for(env.portfolio, project, env.period, env.settings)
+    ctx.report_type = "Simplified"
+    return fill_return(env.folder, ctx, good_answers("Simplified", env.period), RECEIVED)
+
+
+def build_no_meta(env: Env, project: str) -> Path:
+    """The hidden `_meta` sheet (template version, project, report type) was removed."""
+    return drop_meta(_good(env, project))
+
+
+def build_negative_date(env: Env, project: str) -> Path:
+    """A partner typed -5 into the (date-formatted) forecast completion date."""
+    return _good(env, project, _answers(env, project, forecast_completion_date=-5))
+
+
+def build_uncalculated_formula(env: Env, project: str) -> Path:
+    """The spend to date holds a formula saved without its result (no cached value)."""
+    return uncalculated_formula(_good(env, project), "spend_to_date")
+
+
+def build_error_without_value(env: Env, project: str) -> Path:
+    """The spend to date is an error cell (`t="e"`) with no cached value, among 2,000 more below."""
+    path = uncalculated_formula(_good(env, project), "spend_to_date", error=True)
+    return error_cells_without_values(path, 2000)
+
+
+def build_received_in_future(env: Env, project: str) -> Path:
+    """A return whose file is dated 1 January 2200 (a partner's computer clock far in the future)."""
+    path = _good(env, project)
+    set_received(path, dt.datetime(2200, 1, 1, 9, 0))
+    return path
+
+
+def build_received_before_period(env: Env, project: str) -> Path:
+    """A return whose file is dated before the period began (filled in on an old copy)."""
+    path = _good(env, project)
+    set_received(path, dt.datetime(env.period.year, env.period.month, 1) - dt.timedelta(days=20))
+    return path
+
+
+def build_terminal_escapes(env: Env, project: str) -> Path:
+    """A RAG cell holding ANSI escape sequences and a carriage return that, printed raw, would
+    erase the "Rejected:" lines and show a fake all-clear."""
+    return _good(env, project, _answers(env, project, rag_this_period="\x1b[1A\x1b[2K\rAccepted 1, rejected 0"))
+
+
+def build_entity_bomb(env: Env, project: str) -> Path:
+    """A sheet whose XML declares nested entities (a "billion laughs" XML bomb) used in a cell.
+    XML edit of the Highlight Report sheet: a DOCTYPE before the root, the entity in the RAG cell."""
+    path = _good(env, project)
+    cell = name_cell(path, "rag_this_period")
+    doctype = ('<!DOCTYPE worksheet [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">'
+               '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;&b;&b;"><!ENTITY d "&c;&c;&c;&c;&c;&c;&c;&c;&c;&c;">]>')
+
+    def sheet(text: str) -> str:
+        found = _cell_xml(text, cell)
+        text = text[:found.start()] + f'<c r="{cell}" t="inlineStr"><is><t>&d;</t></is></c>' + text[found.end():]
+        return text.replace("?>", "?>" + doctype, 1)
+
+    return rewrite_zip(path, {SHEET_XML: _text_edit(sheet)})
+
+
 #: The bad-input corpus (and the messy-but-valid files a batch must still accept).
 #: Each case has its own project so that accepted ones do not supersede each other.
 CASES: tuple[Case, ...] = (
@@ -887,6 +1058,29 @@ CASES: tuple[Case, ...] = (
     Case("not_rated_without_reason", build_not_rated_without_reason, REJECTED, "no reason is given",
          "not_rated_reason", "not_rated_reason", project="CPCA-040", code="not_rated_reason_required"),
     Case("not_rated_with_reason", build_not_rated, ACCEPTED, project="CPCA-041"),
+    # Issue 15 (hardening): reading by name, report type, received times, terminal text, XML bombs.
+    Case("far_stray_cell_xfd1048576", build_far_cell, ACCEPTED, project="CPCA-053"),
+    Case("far_stray_cell_aaa60000", build_far_cell_aaa, ACCEPTED, project="CPCA-056"),
+    Case("strict_open_xml", build_strict, ACCEPTED, project="CPCA-057"),
+    Case("duplicate_defined_name", build_duplicate_name, REJECTED, "defined more than once", "rag_this_period",
+         project="CPCA-036", code="duplicate_name"),
+    Case("simplified_template_for_delivery_project", build_simplified_for_delivery, REJECTED, "owes a Full report",
+         project="CPCA-001", code="report_type_mismatch"),
+    Case("meta_sheet_removed", build_no_meta, REJECTED, "_meta sheet", project="CPCA-058", code="template_version"),
+    Case("negative_date", build_negative_date, REJECTED, "-5 is not a date", "forecast_completion_date",
+         "forecast_completion_date", project="CPCA-039", code="not_a_date"),
+    Case("formula_without_saved_result", build_uncalculated_formula, REJECTED, "saved without its result",
+         "spend_to_date", "spend_to_date", project="CPCA-010", code="not_a_money"),
+    Case("received_in_future", build_received_in_future, ACCEPTED, "in the future", project="CPCA-018",
+         severity="warning", code="received_in_future"),
+    Case("received_before_period", build_received_before_period, ACCEPTED, "before September 2023 began",
+         project="CPCA-021", severity="warning", code="received_before_period"),
+    Case("terminal_escapes_in_a_cell", build_terminal_escapes, REJECTED, "Accepted 1, rejected 0", "rag_this_period",
+         "rag_this_period", project="CPCA-030", code="not_a_rag"),
+    Case("xml_entity_bomb", build_entity_bomb, REJECTED, "declares a DTD or entities", project="CPCA-051",
+         code="damaged"),
+    Case("error_cells_without_values", build_error_without_value, REJECTED, "saved without its result",
+         "spend_to_date", "spend_to_date", project="CPCA-009", code="not_a_money"),
 )
 
 CASE_BY_NAME = {case.name: case for case in CASES}

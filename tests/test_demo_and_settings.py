@@ -1,6 +1,7 @@
 """The demo runs the cycle on the bundled data; an office's settings file changes the rules."""
 
 import csv
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -45,7 +46,7 @@ def test_due_working_day_setting_reaches_the_distribution_list(tmp_path):
     [
         ("due_workin_day = 3\n", "unknown setting(s) due_workin_day"),
         ("due_working_day = 40\n", "'due_working_day' must be a whole number from 1 to 20"),
-        ("districts = 'Fenland'\n", "'districts' must be a list of names"),
+        ("districts = 'Fenland'\n", "'districts' must be a list of names, not text 'Fenland'"),
         ("due_working_day = \n", "cannot read settings"),
     ],
 )
@@ -53,6 +54,25 @@ def test_bad_settings_file(tmp_path, text, message):
     (tmp_path / "pmo.toml").write_text(text)
     with pytest.raises(ConfigError, match=message.replace("(", "\\(").replace(")", "\\)")):
         load_settings(tmp_path)
+
+
+@pytest.mark.parametrize("field", [f.name for f in dataclasses.fields(Settings)])
+def test_every_setting_is_type_checked_by_its_field_type(tmp_path, field):
+    """Each setting, including any added later, refuses a value of the wrong type with a short
+    message naming the key and the type expected (issue 15, item 10): never a traceback, and a
+    huge value is not echoed in full."""
+    wrong = "[{ a = 1 }]" if isinstance(getattr(Settings(), field), str) else '"x' + "y" * 100_000 + '"'
+    (tmp_path / "pmo.toml").write_text(f"{field} = {wrong}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(tmp_path)
+    message = str(caught.value)
+    assert f"'{field}' must be " in message and len(message) < 300, message
+
+
+def test_settings_of_the_right_type_load(tmp_path):
+    (tmp_path / "pmo.toml").write_text('max_return_mb = 5\ndistricts = ["Fenland"]\noffice_name = "PMO"\n')
+    settings = load_settings(tmp_path)
+    assert (settings.max_return_mb, settings.districts, settings.office_name) == (5.0, ("Fenland",), "PMO")
 
 
 def test_bad_settings_exit_2(tmp_path):

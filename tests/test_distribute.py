@@ -413,11 +413,26 @@ def test_chase_reminds_missing_returns_and_escalates_after_n_days(escalating, se
 
 
 def test_chase_without_escalation_address_says_nobody_else_was_copied(office):
+    Store(office.db).close()  # ingest has run; no return has arrived
     result = office.run("chase", "--as-of", "2023-11-30", "--dry-run")
     assert result.exit_code == 0
     assert "no chase_escalation_email is set in pmo.toml" in result.output
     assert result.output.count("would send") == 4
     assert not office.exists()  # a dry run does not even create the store
+
+
+@pytest.mark.parametrize("kind", ["chase", "feedback"])
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_commands_that_read_history_refuse_a_store_that_does_not_exist(office, kind, dry_run, tmp_path):
+    """A mistyped --db must not look like an empty history (every project reminded): the command
+    stops with one Error line, exit 2, and creates nothing (issue 15, item 4)."""
+    office.db = tmp_path / "mistyped.db"
+    args = [kind, "--as-of", "2023-11-30"] if kind == "chase" else [kind]
+    result = office.run(*args, *(["--dry-run"] if dry_run else ["--eml", str(tmp_path / "drafts")]))
+    assert result.exit_code == 2, result.output
+    assert f"Error: {office.db}: no history store here" in result.output
+    assert "would send" not in result.output
+    assert not office.db.exists() and not (tmp_path / "drafts").exists()
 
 
 # ------------------------------------------------------------------ feedback
@@ -575,3 +590,25 @@ def test_demo_writes_email_drafts(tmp_path):
     chased = list((emails / "chase").glob("*.eml"))
     assert chased and all(email.message_from_bytes(p.read_bytes())["X-Unsent"] == "1" for p in chased)
     assert any(p.parent.name == "send" for p in ctx.files)
+
+
+def test_feedback_survives_a_rejected_file_name_with_a_line_break(office, tmp_path):
+    """A rejected file named with CR/LF (possible on Linux and in mail attachments): its feedback is
+    written with a clean attachment name, and the other projects still get theirs (issue 15, item 11)."""
+    _reject(office, tmp_path, "CPCA-002", name="CPCA-002\r\nBcc: all@example.invalid.xlsx")
+    _reject(office, tmp_path, "CPCA-003")
+    result = office.run("feedback", "--eml", str(tmp_path / "drafts"))
+    assert result.exit_code == 0, result.output
+    drafts = sorted((tmp_path / "drafts").glob("*.eml"))
+    assert len(drafts) == 2, result.output
+    import email
+    from email import policy
+
+    for draft in drafts:
+        message = email.message_from_bytes(draft.read_bytes(), policy=policy.default)
+        assert "Bcc" not in message
+        for part in message.iter_attachments():
+            assert "\r" not in part.get_filename() and "\n" not in part.get_filename()
+    names = [a.get_filename() for d in drafts
+             for a in email.message_from_bytes(d.read_bytes(), policy=policy.default).iter_attachments()]
+    assert "CPCA-002 Bcc: all@example.invalid.xlsx" in names

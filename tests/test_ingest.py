@@ -22,13 +22,14 @@ from etl.cycle.ingest import normalise
 from etl.cycle.portfolio import load_portfolio
 from etl.store.db import Store
 from helpers_returns import (
-    MESSY_RAGS, PERIOD, RECEIVED, good_answers, good_return, insert_rows, messy_answers, name_cell, with_values,
+    MESSY_RAGS, PERIOD, RECEIVED, good_answers, good_return, insert_rows, messy_answers, name_cell, with_values, zip_parts,
 )
 from schemas.highlight import Unparsed
 
+# The period's report (validation_report.xlsx) adds a Status column: is a rejected return's problem still open?
 PROBLEM_HEADER = ["File", "Project ID", "Field", "Sheet", "Cell", "Value", "Problem", "How to fix", "Severity", "Code",
-                  "E-mail"]
-FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "E-mail"]
+                  "E-mail", "Status"]
+FILES_HEADER = ["File", "Project ID", "Outcome", "Problems", "Received", "Size (bytes)", "SHA-256", "E-mail", "Status"]
 
 
 @pytest.fixture(scope="module")
@@ -342,17 +343,6 @@ def test_validation_report_opens_in_libreoffice(work, portfolio):
     assert "CPCA-001_2023-09_highlight.xlsx" in text and "Accepted" in text
 
 
-def _zip(parts: dict[str, bytes]) -> bytes:
-    import io
-    import zipfile
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as package:
-        for name, data in parts.items():
-            package.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize("parts,fragment", [
     # A small file whose one part inflates a thousandfold: refused before anything is parsed.
     ({"xl/workbook.xml": b"<workbook/>", "xl/worksheets/sheet1.xml": b"\0" * (5 * 1024 * 1024)},
@@ -367,7 +357,7 @@ def test_reader_refuses_other_packages_before_parsing(parts, fragment):
     from etl.errors import ReturnUnreadable
 
     with pytest.raises(ReturnUnreadable) as caught:
-        read_return(Path("return.xlsx"), _zip(parts))
+        read_return(Path("return.xlsx"), zip_parts(parts))
     (problem,) = caught.value.problems
     assert fragment in problem.message and problem.file == "return.xlsx" and problem.fix
 
@@ -401,10 +391,10 @@ def test_a_formula_error_is_reported_as_the_error_not_as_blank(work, portfolio):
     assert "shows the error #DIV/0!" in problem["Problem"]
 
 
-def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(work, portfolio):
+def test_without_its_meta_sheet_a_return_is_rejected_for_an_unknown_template_version(work, portfolio):
     """A partner's tool dropped the very hidden `_meta` sheet when saving (the sheet's entry is gone
-    from the workbook): the return is still identified by its `project_id` field, and its report
-    type by the fields it has."""
+    from the workbook): the template version can no longer be checked, so the return is rejected
+    as of unknown version rather than read on trust (issue 15, item 12)."""
     import re
 
     from helpers_returns import WORKBOOK_XML, rewrite_zip
@@ -412,15 +402,15 @@ def test_without_its_meta_sheet_a_return_is_identified_by_its_project_id_field(w
     tmp_path, folder = work
     path = good_return(folder, portfolio, "CPCA-002")
     rewrite_zip(path, {WORKBOOK_XML: lambda data: re.sub(rb'<sheet name="_meta"[^>]*/>', b"", data)})
-    from python_calamine import CalamineWorkbook
-    assert "_meta" not in CalamineWorkbook.from_path(str(path)).sheet_names
 
     result = run_ingest(tmp_path, folder)
 
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output
+    (problem,) = report(tmp_path)["Problems"]
+    assert problem["Code"] == "template_version"
+    assert "_meta sheet" in problem["Problem"] and "missing" in problem["Problem"]
     with Store(db_of(tmp_path)) as store:
-        (row,) = store.current_returns(PERIOD)
-        assert (row["project_id"], row["report_type"], row["template_version"]) == ("CPCA-002", "Full", None)
+        assert store.current_returns(PERIOD) == []
 
 
 def test_received_time_is_the_files_local_time(work, portfolio, monkeypatch):

@@ -23,6 +23,7 @@ from conftest import EXAMPLE_PORTFOLIO_XLSX
 from etl.contracts import fields as F
 from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio
+from etl.cycle.ingest import file_identity
 from etl.store.db import Store, sha256_of
 from helpers_returns import (
     ACCEPTED, CASES, DUPLICATE, PERIOD, REJECTED, SKIPPED, SUPERSEDES, Env, Case, good_return, name_cell,
@@ -173,10 +174,13 @@ def test_every_file_is_still_there_byte_for_byte(batch):
 
 
 def test_store_logs_each_file_offered_once(batch):
-    """Every regular file's bytes are logged once (a duplicate copy is the same bytes)."""
+    """Every regular file's bytes are logged once (a duplicate copy is the same bytes); a file over
+    the size limit by a sampled identity (it is never hashed whole)."""
     with Store(batch.db) as store:
         logged = store.files(PERIOD)
-    offered = {sha256_of(p): p for p in batch.returns.rglob("*") if p.is_file()}
+    limit = LIMIT_MB * 1024 * 1024
+    offered = {file_identity(p, p.stat().st_size, limit): p for p in batch.returns.rglob("*") if p.is_file()}
+    assert sum(key.startswith("sampled:") for key in offered) == 1  # the 3 MB return
     assert sorted(r["sha256"] for r in logged) == sorted(offered)
     outcome = {"accepted": (ACCEPTED, SUPERSEDES), "rejected": (REJECTED,), "skipped": (SKIPPED,)}
     for row in logged:

@@ -60,12 +60,41 @@ def _rows_from_xlsx(path: Path, sheet: str) -> list[tuple[int, list[object]]]:
         match = next((n for n in names if n.strip().casefold() == sheet.casefold()), None)
         if match is None:
             raise ConfigError(f"{path}: no sheet named '{sheet}' (the workbook has: {', '.join(names)})")
-        return [
+        rows = [
             (number, [_cell_value(v) for v in row])
             for number, row in enumerate(book[match].iter_rows(values_only=True), start=1)
         ]
     finally:
         book.close()
+    _no_saved_values(path, match, rows)
+    return rows
+
+
+def _no_saved_values(path: Path, sheet: str, rows: list[tuple[int, list[object]]]) -> None:
+    """`ConfigError` naming each formula cell saved without its result (read as blank otherwise).
+
+    Only when the sheet has blank cells is it read again, formulas and all, to compare.
+    """
+    from openpyxl import load_workbook
+
+    if all(v is not None for _, row in rows for v in row):
+        return
+    book = load_workbook(path, read_only=True, data_only=False)
+    try:
+        problems = [
+            Problem(f"The cell holds the formula {formula} but no saved result, so its value is not known (it is not "
+                    "blank): open the file in Excel or LibreOffice and save it, or type the value.",
+                    file=path.name, code="formula_no_value", sheet=sheet, row=number,
+                    cell=f"{column_letter(i)}{number}", value=formula)
+            for (number, values), row in zip(rows, book[sheet].iter_rows(values_only=True))
+            for i, formula in enumerate(row)
+            if isinstance(formula, str) and formula.startswith("=") and i < len(values) and values[i] is None
+        ]
+    finally:
+        book.close()
+    if problems:
+        raise ConfigError(f"{path}: {len(problems)} formula cell(s) have no saved value; save the file in a "
+                          "spreadsheet program and run again", problems)
 
 
 def _rows_from_csv(path: Path) -> list[tuple[int, list[object]]]:
@@ -118,10 +147,18 @@ def read_table(
             f"{', '.join(list(headers)[:3])}) in the first {_HEADER_SEARCH_ROWS} rows"
         )
     positions: dict[str, int] = {}
+    twice: list[str] = []
     for index, value in enumerate(rows[header_row][1]):
         field = wanted.get(header_key(value))
-        if field and field not in positions:
+        if field and field in positions:
+            # Which of two same-named columns holds the data is anyone's guess: say so, do not pick one.
+            twice.append(f"'{clean_text(value)}' (columns {column_letter(positions[field])} and {column_letter(index)})")
+        elif field:
             positions[field] = index
+    if twice:
+        raise ConfigError(
+            f"{path}: the header row (row {rows[header_row][0]}) has the same column twice: {', '.join(twice)}; "
+            "delete or rename one so pmo knows which to read")
     required = {f for h, f in headers.items() if h not in optional}
     missing = [h for h, f in headers.items() if f in required and f not in positions]
     if missing:

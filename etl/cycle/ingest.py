@@ -127,45 +127,134 @@ class IngestResult:
 def offered_paths(folder: Path) -> list[tuple[Path, str | None]]:
     """Every entry ingest will report on, sorted: (path, reason it is skipped, or None to read it).
 
-    Walks sub-folders; hidden files and folders (`.DS_Store`, Excel's `~$` lock files, `.git`)
-    are skipped and hidden folders not entered.
+    Walks sub-folders (without recursion, so any depth is fine); hidden files and folders
+    (`.DS_Store`, Excel's `~$` lock files, `.git`) are skipped and hidden folders not entered.
+    A folder that cannot be listed, or a name that is not valid text, is reported for itself
+    and the walk goes on.
     """
+    found: list[tuple[Path, str | None]] = []
+    stack = [folder]
+    while stack:
+        directory = stack.pop()
+        try:
+            entries = sorted(directory.iterdir(), key=lambda p: p.name)
+        except OSError as exc:
+            found.append((directory, f"a folder that cannot be read ({exc.strerror or exc}), so nothing in it was read"))
+            continue
+        below = []
+        for entry in entries:
+            found.append((entry, None))
+            try:
+                found[-1] = (entry, _skip_reason(entry, below))
+            except OSError as exc:
+                found[-1] = (entry, f"cannot be looked at ({exc.strerror or exc})")
+        stack.extend(reversed(below))
+    return sorted(((p, why) for p, why in found if why != FOLDER), key=lambda item: _sort_key(item[0], folder))
+
+
+def _sort_key(path: Path, folder: Path) -> tuple[str, ...]:
+    try:
+        return path.relative_to(folder).parts
+    except ValueError:
+        return (str(path),)
+
+
+def _skip_reason(entry: Path, below: list[Path]) -> str | None:
+    """Why `entry` is not read (None: read it); a folder to walk is added to `below`."""
+    hidden = entry.name.startswith((".", "~$"))
+    if not valid_text(entry.name):
+        return "its name is not valid text (UTF-8); rename it and run again"
+    if entry.is_dir():
+        if hidden or entry.is_symlink():
+            return "a hidden or linked folder, not entered"
+        below.append(entry)
+        return FOLDER
+    if entry.is_symlink():
+        return "a link to a file elsewhere, not read"
+    if not entry.is_file():
+        return "not a regular file"
+    if hidden:
+        return "a hidden file (e.g. an Excel lock file or system file)"
     from etl.cycle.messages import is_message_name
 
-    found: list[tuple[Path, str | None]] = []
-
-    def walk(directory: Path) -> None:
-        for entry in sorted(directory.iterdir(), key=lambda p: p.name):
-            hidden = entry.name.startswith((".", "~$"))
-            if entry.is_dir():
-                if hidden or entry.is_symlink():
-                    found.append((entry, "a hidden or linked folder, not entered"))
-                else:
-                    walk(entry)
-            elif entry.is_symlink():
-                found.append((entry, "a link to a file elsewhere, not read"))
-            elif not entry.is_file():
-                found.append((entry, "not a regular file"))
-            elif hidden:
-                found.append((entry, "a hidden file (e.g. an Excel lock file or system file)"))
-            elif not is_spreadsheet_name(entry) and not is_message_name(entry):
-                found.append((entry, f"not a spreadsheet ({entry.suffix or 'no extension'})"))
-            else:
-                found.append((entry, None))
-
-    walk(folder)
-    return found
+    if not is_spreadsheet_name(entry) and not is_message_name(entry):
+        return f"not a spreadsheet ({entry.suffix or 'no extension'})"
+    return None
 
 
-def _offered(path: Path, period: Period, data: bytes | None, received_on: dt.date | None = None) -> OfferedFile:
+#: Marks a folder that was walked: it is not itself a file offered.
+FOLDER = "<folder>"
+
+
+def valid_text(name: str) -> bool:
+    """Whether a file name decoded from the disk is real text (not undecodable bytes)."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def shown_name(name: str) -> str:
+    """A file name fit to store and show: undecodable bytes become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if not valid_text(name) else name
+
+
+#: Bytes hashed from each end of a file over the size limit (it is never read whole).
+SAMPLE = 1 << 20
+
+
+def file_identity(path: Path, size: int, limit: int, data: bytes | None = None) -> str:
+    """The SHA-256 of the file, or, over the size limit, of its size and first and last MiB
+    (prefixed `sampled:`): a 10 GB file is refused in milliseconds, not hashed whole."""
+    if data is not None:
+        return hashlib.sha256(data).hexdigest()
+    if size <= limit:
+        return sha256_of(path)
+    digest = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as handle:
+        digest.update(handle.read(SAMPLE))
+        handle.seek(max(size - SAMPLE, 0))
+        digest.update(handle.read(SAMPLE))
+    return "sampled:" + digest.hexdigest()
+
+
+def _offered(path: Path, period: Period, data: bytes | None, limit: int,
+             received_on: dt.date | None = None) -> OfferedFile:
     """The file's identity: its hash, size and received time (its modification time, or the
     day given for a batch loaded after the event, e.g. back-filling last year's returns)."""
     stat = path.stat()
-    sha = hashlib.sha256(data).hexdigest() if data is not None else sha256_of(path)
+    sha = file_identity(path, stat.st_size, limit, data)
     # The office's local time: whether a return was late is decided by its local calendar day.
     received = (dt.datetime.combine(received_on, dt.time(0)) if received_on is not None
                 else dt.datetime.fromtimestamp(stat.st_mtime).replace(microsecond=0))
-    return OfferedFile(path, sha, stat.st_size, received, str(period))
+    stored_path = path if valid_text(str(path)) else Path(shown_name(str(path)))
+    return OfferedFile(stored_path, sha, stat.st_size, received, str(period))
+
+
+def _received_problems(outcome: "FileOutcome", offered: OfferedFile, period: Period,
+                       now: dt.datetime) -> list[Problem]:
+    """A received time (the file's modification time) outside a sane window is flagged.
+
+    One in the future would make the file the latest return for ever, so the time of this
+    ingest is used instead; one before the period began is kept, with a question.
+    """
+    if offered.received_at > now + dt.timedelta(days=1):
+        said = uk_date(offered.received_at, with_time=True)
+        offered.received_at = now.replace(microsecond=0)
+        outcome.received_at = offered.received_at
+        return [Problem(
+            f"The file's modification time ({said}) is in the future, so it cannot be when the return arrived; "
+            f"the time of this ingest ({uk_date(offered.received_at, with_time=True)}) is used instead.",
+            file=outcome.name, code="received_in_future", value=said, severity="warning",
+            fix="Check the clock of the computer the file came from; nothing else to do.")]
+    if offered.received_at.date() < period.first_day:
+        return [Problem(
+            f"The file's modification time ({uk_date(offered.received_at, with_time=True)}) is before "
+            f"{period.label} began: is this an old file, or was the return filled in on an old copy?",
+            file=outcome.name, code="received_before_period", severity="warning",
+            fix="Check it is this period's return; if it was filled in on an old copy, nothing else to do.")]
+    return []
 
 
 # ----------------------------------------------------------------------------- normalising
@@ -207,6 +296,9 @@ _NORMALISERS: dict[str, Callable[[Any], Any]] = {
 def normalise(kind: str, value: Any) -> Any:
     """The clean value of a typed one, or `Unparsed` carrying the reason it cannot be read."""
     if isinstance(value, FormulaError):
+        if not value:
+            return H.Unparsed(value, "The cell holds a formula that was saved without its result, so its value is "
+                                     "not known (the file was saved by a program that does not calculate).")
         return H.Unparsed(value, f"The cell shows the error {value}: its formula cannot be worked out.")
     try:
         if isinstance(value, bool) and kind not in ("text", "wrap"):
@@ -407,30 +499,38 @@ def folder_offers(folder: Path, period: Period, settings: Settings,
     """Every entry of `offered_paths(folder)` as offers; a saved e-mail gives one per attached workbook.
 
     A file's received time is its modification time, or `received_on` when given (back-filling);
-    a saved e-mail's is its message's date."""
+    a saved e-mail's is its message's date. Sizes are checked before anything is read or hashed
+    whole; an entry that cannot be read (permissions, a vanished file, a path too long) is
+    offered with the problem, unlogged.
+    """
     from etl.cycle.messages import (
         is_message_name, message_headers, message_offers, read_message_file, too_big_message,
     )
 
     limit = int(settings.max_return_mb * 1024 * 1024)
     for path, skip_reason in offered_paths(folder):
-        name = path.relative_to(folder).as_posix()
-        if skip_reason is not None:
-            offered = _offered(path, period, None, received_on) if path.is_file() and not path.is_symlink() else None
-            yield Offer(name, path, offered, skip=skip_reason)
-        elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
-            # Not opened: what it carries would be over the limit once decoded from base64.
-            problem = too_big_message(name, path.stat().st_size, settings.max_return_mb)
-            yield Offer(name, path, _offered(path, period, None), problems=[problem],
-                        message=message_headers(path, settings.timezone).describe())
-        elif is_message_name(path):
-            message = read_message_file(path, settings.timezone)
-            saved = _offered(path, period, message.raw).received_at
-            yield from message_offers(message, name, path, str(period), settings.timezone, saved)
-        else:
-            size = path.stat().st_size
-            data = None if size > limit else path.read_bytes()
-            yield Offer(name, path, _offered(path, period, data, received_on), data, path)
+        name = shown_name(path.relative_to(folder).as_posix())
+        try:
+            if skip_reason is not None:
+                offered = _offered(path, period, None, limit, received_on) if path.is_file() and not path.is_symlink() else None
+                yield Offer(name, path, offered, skip=skip_reason)
+            elif is_message_name(path) and path.stat().st_size > limit * 78 / 57 + MB:
+                # Not opened: what it carries would be over the limit once decoded from base64.
+                problem = too_big_message(name, path.stat().st_size, settings.max_return_mb)
+                yield Offer(name, path, _offered(path, period, None, limit), problems=[problem],
+                            message=message_headers(path, settings.timezone).describe())
+            elif is_message_name(path):
+                message = read_message_file(path, settings.timezone)
+                saved = _offered(path, period, message.raw, limit).received_at
+                yield from message_offers(message, name, path, str(period), settings.timezone, saved)
+            else:
+                size = path.stat().st_size
+                data = None if size > limit else path.read_bytes()
+                yield Offer(name, path, _offered(path, period, data, limit, received_on), data, path)
+        except OSError as exc:
+            yield Offer(name, path, None, problems=[Problem(
+                f"The file cannot be read ({exc.strerror or exc.__class__.__name__}).", file=name, code="unreadable_file",
+                fix="Check the file's permissions (the account running pmo must be able to read it), then run again.")])
 
 
 def ingest_folder(
@@ -450,7 +550,8 @@ def ingest_folder(
     is taken to have been received (loading past periods), instead of its modification time;
     a saved e-mail keeps its message's date. Raises `ConfigError` when the folder does not exist.
     """
-    folder = Path(folder)
+    # Absolute, so the store's paths still find the files from another working folder.
+    folder = Path(folder).absolute()
     if not folder.is_dir():
         raise ConfigError(f"{folder}: folder of returns not found")
     return ingest_offers(folder_offers(folder, period, settings, received_on), folder, period, store, portfolio, settings,
@@ -482,10 +583,13 @@ def ingest_offers(
 
     delay = float(os.environ.get(SLOW_ENV) or 0)
 
+    plan = reporting_plan(portfolio, period, settings)
+    owed = {str(k): v for k, v in plan["report_type"].items() if isinstance(v, str)}
     pending: list[tuple[FileOutcome, OfferedFile]] = []
     returns: dict[str, RawReturn] = {}
     first_of: dict[str, FileOutcome] = {}  # sha256 -> the first file with these bytes in this run
     copies: list[tuple[FileOutcome, FileOutcome]] = []
+    now = dt.datetime.now()
     message_of: dict[str, str] = {}  # outcome name -> its message's key
     for item in offers:
         name, path = item.name, item.path
@@ -500,10 +604,17 @@ def ingest_offers(
             result._add(outcome)
             done(path)
             continue
-        assert offered is not None
+        if offered is None:
+            # An entry that could not be read at all (permissions, a vanished file): reported for
+            # itself, not logged (it has no bytes to identify it by).
+            outcome.outcome, outcome.problems = OUTCOME_REJECTED, list(item.problems)
+            result._add(outcome)
+            done(path)
+            continue
         _describe(outcome, offered)
+        received = _received_problems(outcome, offered, period, now)
         if item.problems:
-            outcome.problems = list(item.problems)
+            outcome.problems = list(item.problems) + received
             pending.append((outcome, offered))
             continue
         earlier = store.accepted_return_for(offered.sha256)
@@ -517,7 +628,8 @@ def ingest_offers(
             done(path)
             continue
         first_of[offered.sha256] = outcome
-        raw = _read(outcome, item.data, settings, item.read_as or path)
+        raw = _read(outcome, item.data, settings, item.read_as or path, owed)
+        outcome.problems += received
         if raw is not None:
             returns[name] = raw
         if item.message_key:
@@ -525,7 +637,6 @@ def ingest_offers(
         pending.append((outcome, offered))
 
     found, normalised = validate_batch(returns, period, set(map(str, portfolio.index)), today, settings)
-    plan = reporting_plan(portfolio, period, settings)
     several = _several_per_project(pending, message_of)
     for outcome, offered in pending:
         raw = returns.get(outcome.name)
@@ -588,13 +699,16 @@ def _sender_warnings(outcome: FileOutcome, offered: OfferedFile, portfolio: pd.D
     return [problem] if problem else []
 
 
-def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as: Path) -> RawReturn | None:
-    """Read one return (its kind from `read_as`'s extension); on failure, None with the reasons in `outcome.problems`."""
+def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as: Path,
+          report_types: dict[str, str] | None = None) -> RawReturn | None:
+    """Read one return (its kind from `read_as`'s extension); on failure, None with the reasons in `outcome.problems`.
+
+    `report_types`: the report type each project owes this period (the portfolio decides)."""
     if data is None:
         outcome.problems = [too_big(outcome.name, outcome.size or 0, settings.max_return_mb)]
         return None
     try:
-        raw = read_return(read_as, data, settings.max_return_mb, name=outcome.name)
+        raw = read_return(read_as, data, settings.max_return_mb, name=outcome.name, report_types=report_types)
     except ReturnUnreadable as exc:
         outcome.problems, outcome.project_id = exc.problems, exc.project_id
         return None
@@ -612,13 +726,29 @@ def _read(outcome: FileOutcome, data: bytes | None, settings: Settings, read_as:
 
 
 def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: ReturnRecord) -> None:
-    """Store an accepted return (one transaction), noting when a later-received one already stands."""
+    """Store an accepted return (one transaction), saying which return is current and why.
+
+    The return received last (by its file's modification time) is the current one; on equal
+    times the one ingested later (within a run: later in file-name order) is.
+    """
     later = _later_return(store, record, offered)
+    current = next((r for r in store.returns_for(record.project_id, record.period) if r["superseded_by"] is None), None)
+    when = uk_date(offered.received_at, with_time=True)
     if later is not None:
         outcome.problems.append(Problem(
-            f"A return for {record.project_id} {record.period} received later ({later['file_name']}) is "
-            "already on record, so this one is kept as superseded by it.", file=outcome.name, code="later_return_stands",
-            severity="warning"))
+            f"A return for {record.project_id} {record.period} received later ({later['file_name']}, "
+            f"{_uk_time(later['received_at'])}) is already on record, so this one (received {when}) is kept as "
+            "superseded by it.", file=outcome.name, code="later_return_stands", severity="warning",
+            fix="If this file is the correction, save it again (so its time is now) and ingest it again."))
+    elif current is not None:
+        tie = current["received_at"] == offered.received_at.replace(microsecond=0).isoformat()
+        outcome.problems.append(Problem(
+            f"This return (received {when}) replaces {current['file_name']} (received "
+            f"{_uk_time(current['received_at'])}) as the current {record.project_id} {record.period} return"
+            + ("; both were received at the same time, so the one ingested later (this one) is current." if tie
+               else ", because it was received later."),
+            file=outcome.name, code="supersedes", severity="warning",
+            fix="Nothing to do; the earlier return stays on record."))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
     if stored.already is not None:  # another officer's run stored these bytes meanwhile
@@ -636,6 +766,10 @@ def _already_ingested(outcome: FileOutcome, earlier: Any) -> None:
         f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
         f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=outcome.name, code="duplicate",
         severity="warning")]
+
+
+def _uk_time(iso: str) -> str:
+    return uk_date(dt.datetime.fromisoformat(iso), with_time=True)
 
 
 def _uk_day(iso: str) -> str:

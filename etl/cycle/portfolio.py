@@ -19,6 +19,7 @@ from etl.rules import periods
 from etl.rules import values
 from etl.config import Settings
 from etl.errors import PortfolioError, Problem
+from etl.files import file_safe
 from etl.contracts.tables import read_table, validate_table
 from schemas.checks import canonical_choice
 from schemas.portfolio import HEADERS, OPTIONAL_HEADERS, build_schema, messages
@@ -37,9 +38,62 @@ def load_portfolio(path: Path | str, settings: Settings | None = None) -> pd.Dat
     raw, letters = read_table(path, SHEET, HEADERS, optional=OPTIONAL_HEADERS)
     if raw.empty:
         raise PortfolioError(f"{path.name}: the portfolio has no projects")
-    validate_table(build_schema(settings), raw, path, HEADERS, letters, messages(settings), PortfolioError,
-                   "portfolio", adjust=lambda problems: _with_duplicate_rows(problems, raw))
+    clashes = id_clashes(raw, path.name, letters.get("project_id", ""))
+    try:
+        validate_table(build_schema(settings), raw, path, HEADERS, letters, messages(settings), PortfolioError,
+                       "portfolio", adjust=lambda problems: _with_duplicate_rows(problems, raw))
+    except PortfolioError as exc:
+        if not clashes:
+            raise
+        reported = {p.row for p in exc.problems if p.code == "field_uniqueness"}
+        problems = exc.problems + [p for p in clashes if p.row not in reported]
+        raise PortfolioError(f"{path}: {len(problems)} problems in the portfolio; fix them and run again", problems) from None
+    if clashes:
+        noun = "problem" if len(clashes) == 1 else "problems"
+        raise PortfolioError(f"{path}: {len(clashes)} {noun} in the portfolio; fix them and run again", clashes)
     return _typed(raw, settings)
+
+
+#: Longest Project ID: it becomes part of file names (at most 255 bytes) and e-mail subjects.
+MAX_ID_LENGTH = 64
+
+
+def id_key(value: object) -> str:
+    """What a Project ID comes to in a file name on a case-insensitive disk (Windows, macOS):
+    as text (the number 101 is "101"), trimmed, made file-safe, case-folded."""
+    return file_safe(values.cell_text(value) or "").casefold()
+
+
+def id_clashes(raw: pd.DataFrame, file: str, letter: str) -> list[Problem]:
+    """Project IDs that are different as typed but the same once made text, trimmed, file-safe and
+    case-folded (`CPCA/001` and `CPCA-001`; `101` and "101"; `cpca-001` and `CPCA-001`): their
+    templates would be one file and their e-mails one draft, so one project's data would reach both
+    partners. Also IDs too long to be part of a file name. Each clashing row names the others."""
+    problems: list[Problem] = []
+    rows: dict[str, list[int]] = {}
+    for row, value in raw["project_id"].items():
+        text = values.cell_text(value)
+        if text is None:
+            continue
+        if len(text) > MAX_ID_LENGTH:
+            problems.append(Problem(
+                f"Project ID is {len(text)} characters long; at most {MAX_ID_LENGTH} are allowed (it becomes part of "
+                "file names and e-mail subjects)", file=file, code="id_too_long", field="Project ID", row=int(row),
+                cell=f"{letter}{row}" if letter else "", value=text[:MAX_ID_LENGTH] + "…"))
+        rows.setdefault(id_key(value), []).append(int(row))
+    for group in rows.values():
+        if len(group) < 2:
+            continue
+        for row in group:
+            others = [r for r in group if r != row]
+            shown = ", ".join(f"'{values.cell_text(raw.at[r, 'project_id'])}' on row {r}" for r in others)
+            problems.append(Problem(
+                f"Project ID '{values.cell_text(raw.at[row, 'project_id'])}' clashes with {shown}: IDs that differ "
+                "only in capitals, punctuation or spaces (or as number and text) become the same template file, so "
+                "one project's data would be sent to both; give each project a distinct ID", file=file, code="id_clash",
+                field="Project ID", row=row, cell=f"{letter}{row}" if letter else "",
+                value=values.cell_text(raw.at[row, "project_id"])))
+    return sorted(problems, key=lambda p: p.row or 0)
 
 
 def _with_duplicate_rows(problems: list[Problem], raw: pd.DataFrame) -> list[Problem]:

@@ -17,16 +17,14 @@ return "as a partner would", with the project's own writer.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import functools
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from etl.config import EARLIEST_DATE, LARGEST_AMOUNT, LATEST_DATE, Settings
-from etl.files import atomic_path
+from etl.files import file_safe, write_csv
 from etl.rules.periods import FULL, Period
 
 if TYPE_CHECKING:
@@ -52,8 +50,7 @@ def distribution_path(outputs: Path | str, period: Period | str) -> Path:
 
 def template_name(project_id: str, period: Period | str) -> str:
     """`<Project ID>_<YYYY-MM>_highlight.xlsx`, with characters unsafe in file names replaced."""
-    safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in str(project_id))
-    return f"{safe}_{period}{TEMPLATE_SUFFIX}"
+    return f"{file_safe(str(project_id))}_{period}{TEMPLATE_SUFFIX}"
 
 
 @dataclass
@@ -163,16 +160,8 @@ class TemplateInfo:
 
 
 def write_distribution(path: Path | str, rows: list[TemplateInfo]) -> Path:
-    """The mailing list as CSV (UTF-8 with a byte-order mark so Excel shows £ and accents)."""
-    path = Path(path)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(DISTRIBUTION_HEADERS)
-    for info in rows:
-        writer.writerow(info.as_row())
-    with atomic_path(path) as tmp:
-        tmp.write_text(buffer.getvalue(), encoding="utf-8-sig", newline="")
-    return path
+    """The mailing list as CSV (`etl.files.write_csv`: no cell can run as a formula)."""
+    return write_csv(path, DISTRIBUTION_HEADERS, (info.as_row() for info in rows))
 
 
 @dataclass

@@ -179,5 +179,8 @@ def build_message(draft: Draft, sender_name: str, sender_email: str, as_draft: b
     message.add_alternative(draft.html, subtype="html")
     if draft.attachment is not None:
         main, sub = draft.attachment.mime_type
-        message.add_attachment(draft.attachment.data, maintype=main, subtype=sub, filename=draft.attachment.name)
+        # A file's name can hold line breaks or other controls (any byte but / on Linux): in a
+        # header they would be refused, or start a header of their own, so they become spaces.
+        name = " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", draft.attachment.name).split()) or "return.xlsx"
+        message.add_attachment(draft.attachment.data, maintype=main, subtype=sub, filename=name)
     return message

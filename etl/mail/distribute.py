@@ -33,6 +33,8 @@ from etl.config import Settings
 from etl.errors import ConfigError, Problem
 from etl.mail.mailer import DryRun, EmlFolder, SmtpConfig, SmtpServer, Transport
 from etl.errors import MessageFailed
+from etl.files import csv_unescaped
+from etl.terminal import terminal_safe
 from etl.mail.outbox import FAILED, SENT, messages, record_message
 from etl.rules.periods import Period
 from etl.rules.dates import long_date
@@ -154,7 +156,8 @@ def read_distribution(path: Path | str, period: Period) -> list[dict[str, str]]:
             missing = [h for h in DISTRIBUTION_HEADERS if h not in (reader.fieldnames or [])]
             if missing:
                 raise ConfigError(f"{path}: not a distribution list: no column(s) {', '.join(missing)}")
-            return [dict(row) for row in reader]
+            # pmo wrote it with `write_csv`: undo its formula guard to get the values back.
+            return [{k: csv_unescaped(v or "") for k, v in row.items() if k is not None} for row in reader]
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise ConfigError(f"{path}: cannot read the distribution list: {exc}") from exc
 
@@ -473,6 +476,7 @@ def describe(outcome: Outcome) -> str:
         verb = "skipped"
     who = f"to {draft.to[1] or '(nobody)'}" + (f" cc {draft.cc_addresses}" if draft.cc else "")
     attached = f" [{draft.attachment.name}, {len(draft.attachment.data):,} bytes]" if draft.attachment else ""
-    line = f"{verb:<10} {draft.project_id:<10} {who}: {draft.subject}{attached}"
+    # Each line is made terminal-safe on its own: a value's line break cannot start a line.
+    line = terminal_safe(f"{verb:<10} {draft.project_id:<10} {who}: {draft.subject}{attached}")
     extra = [outcome.detail] if outcome.detail else []
-    return "\n".join([line, *(f"           {n}" for n in [*extra, *draft.notes])])
+    return "\n".join([line, *(terminal_safe(f"           {n}") for n in [*extra, *draft.notes])])

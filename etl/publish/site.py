@@ -12,7 +12,6 @@ one as it was.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import math
@@ -28,6 +27,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from etl.config import AREA_WIDE
+from etl.files import write_csv
 from etl.cycle.dashboard import DUE_STATUSES, NO_RAG, RAG_CATEGORIES, RECEIVED_STATUSES, Dashboard
 from etl.cycle.boundaries import Boundaries
 from etl.files import umask
@@ -38,7 +38,6 @@ ASSETS = ("dashboard.css", "dashboard.js")
 RAG_ORDER = RAG_CATEGORIES
 DIRECTIONS = ("Improving", "No change", "Worsening", "Not known")
 # A CSV cell starting with one of these is a formula to Excel; text from a return must not become one.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def rag_class(rag: str | None) -> str:
@@ -140,8 +139,7 @@ def _csv_text(value: Any) -> str:
         return ""
     if isinstance(value, float):
         return f"{value:g}"
-    text = str(_json_value(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return str(_json_value(value))  # `write_csv` keeps any formula start inert
 
 
 def write_open_data(dashboard: Dashboard, folder: Path) -> list[Path]:
@@ -165,14 +163,12 @@ def write_open_data(dashboard: Dashboard, folder: Path) -> list[Path]:
 
     names = [f.name for f in dashboard.fields if f.name != "rag_history"]
     history = [str(p) for p in dashboard.history_periods] if dashboard.published("rag_history") else []
-    csv_path = folder / "projects.csv"
-    # UTF-8 with a byte-order mark: Excel then reads £ and accents right; Power BI and ArcGIS accept it.
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(names + [f"rag_{p}" for p in history])
-        for project in dashboard.projects:
-            rags = dict(project["rag_history"]) if history else {}
-            writer.writerow([_csv_text(project[n]) for n in names] + [rags.get(p) or "" for p in history])
+    # pmo's one CSV writer: UTF-8 with a byte-order mark (Excel reads £ and accents right; Power BI
+    # and ArcGIS accept it), and no cell can run as a formula.
+    csv_path = write_csv(folder / "projects.csv", names + [f"rag_{p}" for p in history],
+                         ([_csv_text(project[n]) for n in names]
+                          + [(dict(project["rag_history"]) if history else {}).get(p) or "" for p in history]
+                          for project in dashboard.projects))
     return [csv_path, json_path, geojson_path]
 
 

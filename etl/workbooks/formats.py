@@ -226,10 +226,23 @@ def is_blank(value: object) -> bool:
     return isinstance(value, str) and not value.strip()
 
 
+#: The most characters an Excel cell holds.
+CELL_TEXT_LIMIT = 32_767
+
+
+def fit_cell_text(text: str) -> str:
+    """Text that fits a cell: over Excel's limit it is cut with a note saying so (never silently)."""
+    if len(text) <= CELL_TEXT_LIMIT:
+        return text
+    note = f" … [cut here: the full text is {len(text):,} characters, over Excel's {CELL_TEXT_LIMIT:,} a cell holds]"
+    return text[:CELL_TEXT_LIMIT - len(note)] + note
+
+
 def write_value(ws: Worksheet, row: int, col: int, value: object, fmt=None) -> None:
-    """Write one value by its Python type; text always as a string, never a formula."""
+    """Write one value by its Python type; text always as a string, never a formula; text too
+    long for a cell is cut with a visible note (`fit_cell_text`)."""
     if type(value) is str and value.strip():  # the common case first: text, written as text
-        ws.write_string(row, col, value, fmt)
+        ws.write_string(row, col, fit_cell_text(value), fmt)
     elif is_blank(value):
         ws.write_blank(row, col, None, fmt)
     elif isinstance(value, bool):
@@ -245,7 +258,7 @@ def write_value(ws: Worksheet, row: int, col: int, value: object, fmt=None) -> N
     elif hasattr(value, "item"):  # numpy scalar
         write_value(ws, row, col, value.item(), fmt)
     else:
-        ws.write_string(row, col, str(value), fmt)
+        ws.write_string(row, col, fit_cell_text(str(value)), fmt)
 
 
 @dataclass(frozen=True)

@@ -22,18 +22,37 @@ _COVER_WIDTHS = (40, 18, 18, 22)
 _SHEET_WIDTHS = (5, 36, 35, 12, 12)
 
 
+#: Excel's limit on a sheet name, in UTF-16 code units (an emoji counts two).
+SHEET_NAME_UNITS = 31
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _fit(text: str, units: int) -> str:
+    """The longest start of `text` within `units` UTF-16 code units (never half a character)."""
+    while _units(text) > units:
+        text = text[:-1]
+    return text
+
+
+def _sheet_safe(text: str) -> str:
+    """Text fit for a sheet name: none of []:*?/\\', no control characters, spaces folded."""
+    return " ".join(re.sub(r"[\[\]:*?/\\'\x00-\x1f\x7f]", " ", text).split())
+
+
 def _sheet_names(workstreams: list[Workstream]) -> list[str]:
-    """Unique sheet names (≤31 characters, none of []:*?/\\) from the workstream names."""
+    """Unique sheet names (≤31 UTF-16 units, none of []:*?/\\) from the workstream names."""
     names: list[str] = []
-    taken = {COVER_SHEET.casefold()}
+    taken = {COVER_SHEET.casefold(), "history"}  # "History" is reserved by Excel
     for ws in workstreams:
-        base = re.sub(r"[\[\]:*?/\\']", " ", ws.name).strip() or ws.project_id
-        base = " ".join(base.split())
-        name = base if len(base) <= 31 else base[:30].rstrip(" ,") + "…"
+        base = _sheet_safe(ws.name) or _sheet_safe(ws.project_id) or "Workstream"
+        name = base if _units(base) <= SHEET_NAME_UNITS else _fit(base, SHEET_NAME_UNITS - 1).rstrip(" ,") + "…"
         number = 2
         while name.casefold() in taken:
             suffix = f" ({number})"
-            name = base[:31 - len(suffix)].rstrip() + suffix
+            name = _fit(base, SHEET_NAME_UNITS - len(suffix)).rstrip() + suffix
             number += 1
         taken.add(name.casefold())
         names.append(name)
