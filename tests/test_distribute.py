@@ -418,7 +418,6 @@ def test_chase_without_escalation_address_says_nobody_else_was_copied(office):
     assert result.exit_code == 0
     assert "no chase_escalation_email is set in pmo.toml" in result.output
     assert result.output.count("would send") == 4
-    assert not office.exists()  # a dry run does not even create the store
 
 
 @pytest.mark.parametrize("kind", ["chase", "feedback"])
