@@ -75,6 +75,10 @@ class ConfigError(PmoError):
     exit_code = 2
 
 
+class StoreError(ConfigError):
+    """The store cannot be used (server unreachable, login refused, read-only, disk full, newer schema): exit 2."""
+
+
 class PortfolioError(ConfigError):
     """The portfolio cannot be used; `problems` lists every row and column at fault."""
 

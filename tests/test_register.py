@@ -32,10 +32,12 @@ from helpers_store import store_return
 IDS = [f"R-{n:02d}" for n in range(1, 11)]
 
 
-@pytest.fixture(scope="module")
-def case(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def case(tmp_path_factory, request):
+    """The register built from a store on each backend (the tests using it run on both)."""
     folder = tmp_path_factory.mktemp("register")
-    portfolio, db = build_case(folder)
+    store = request.getfixturevalue("pg_cluster").new_database() if request.param == "postgresql" else None
+    portfolio, db = build_case(folder, store)
     office = Office(outputs=folder / "outputs", db=db, portfolio_path=portfolio, settings=Settings())
     path, register = office.register(PERIOD, AS_OF)
     return {"folder": folder, "portfolio": portfolio, "db": db, "path": path, "register": register,

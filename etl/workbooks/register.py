@@ -199,6 +199,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
         ("Period", f"{period} ({period.label})"),
         ("Position as at", register.as_of),
         ("Built", register.built_at),
+        ("Built by", register.built_by or ""),
         ("Data freshness", f"{received_now} returns for {period}; {fresh}"),
     )
     row = 3
