@@ -56,8 +56,27 @@ def period_option(required: bool = True):
     )
 
 
+class StoreLocation(click.ParamType):
+    """`--db`: a path (an SQLite file) or a postgresql:// URL; a URL is never echoed with its password."""
+
+    name = "PATH|URL"
+
+    def convert(self, value, param, ctx):
+        from etl.office import is_url
+
+        if isinstance(value, Path) or not is_url(str(value)):
+            return Path(value)
+        return str(value)
+
+
+def _remember_officer(ctx: click.Context, param: click.Parameter, value: str | None):
+    if value:
+        ctx.meta["pmo_officer"] = value
+    return value
+
+
 def common_options(func):
-    """--db, --inputs and --outputs, shared by every command."""
+    """--db, --as, --inputs and --outputs, shared by every command."""
     func = click.option(
         "--outputs", type=click.Path(file_okay=False, path_type=Path), default=Path("outputs"),
         show_default=True, help="Where workbooks and lists are written (in a folder per period).",
@@ -67,10 +86,38 @@ def common_options(func):
         show_default=True, help="Folder with portfolio.xlsx, kpis.xlsx and pmo.toml.",
     )(func)
     func = click.option(
-        "--db", type=click.Path(dir_okay=False, path_type=Path), envvar="PMO_DB", default=Path("pmo.db"),
-        show_default=True, help="The history store (SQLite). Also set by PMO_DB.",
+        "--as", "officer", envvar="PMO_OFFICER", default=None, metavar="NAME", expose_value=False,
+        callback=_remember_officer,
+        help="The officer this run is recorded for (`pmo log`). Also set by PMO_OFFICER. [default: your login]",
+    )(func)
+    func = click.option(
+        "--db", type=StoreLocation(), envvar="PMO_DB", default="pmo.db", show_default=True,
+        help="The history store: an SQLite file, or a shared PostgreSQL server as postgresql://USER@HOST/DATABASE "
+             "(password from PGPASSWORD or ~/.pgpass). Also set by PMO_DB.",
     )(func)
     return func
+
+
+def records_run(command: str):
+    """Record the command's run (officer, options, times, counts) in every store it changes.
+
+    A dry run changes nothing and records nothing.
+    """
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            from etl.office import recording
+
+            ctx = click.get_current_context()
+            if ctx.params.get("dry_run"):
+                return func(*args, **kwargs)
+            with recording(command, ctx.meta.get("pmo_officer"), ctx.params.get("period"), ctx.params):
+                return func(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
 
 
 portfolio_option = click.option(
@@ -94,15 +141,41 @@ def reports_errors(func):
         try:
             return func(*args, **kwargs)
         except PmoError as exc:
-            _secho(f"Error: {exc.message}", fg="red", err=True)
-            for problem in exc.problems:
-                _echo(f"  - {problem}", err=True)
-            sys.exit(exc.exit_code)
+            _report_error(exc)
+        except Exception as exc:
+            from etl.office import store_failure
+
+            # A database error or a full disk: one line, no traceback.
+            failure = store_failure(exc, click.get_current_context().params.get("db"))
+            if failure is None:
+                raise
+            _report_error(failure)
         except KeyboardInterrupt:
             _echo("Interrupted.", err=True)
             sys.exit(130)
 
     return wrapper
+
+
+def _report_error(exc: PmoError) -> None:
+    _secho(f"Error: {exc.message}", fg="red", err=True)
+    for problem in exc.problems:
+        _echo(f"  - {problem}", err=True)
+    sys.exit(exc.exit_code)
+
+
+def _note(**counts: int) -> None:
+    """The run's outcome counts, for `pmo log`."""
+    from etl.office import note
+
+    note(**counts)
+
+
+def _where(db) -> str:
+    """The store as it may be shown: a URL without its password."""
+    from etl.office import describe
+
+    return describe(db)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -169,7 +242,7 @@ def highlight(programme, period, overview, overall, db, inputs, outputs, portfol
     """Build a programme's highlight report for the Board from its workstreams' accepted returns."""
     office = _office(db, inputs, outputs, portfolio)
     if not office.has_store():
-        _secho(f"Warning: no history store at {db}: every workstream is shown as Missing", fg="yellow", err=True)
+        _secho(f"Warning: no history store at {_where(db)}: every workstream is shown as Missing", fg="yellow", err=True)
     path, report = office.highlight(programme, period, overview, overall)
     received = len(report.workstreams) - len(report.missing)
     _echo(f"{report.programme}, {period.label}: {received} of {len(report.workstreams)} workstream returns")
@@ -219,6 +292,7 @@ def closedown(file, outputs, built) -> None:
 @click.option("--author", default=None, help="Who the paper is by. [default: setting paper_author]")
 @portfolio_option
 @reports_errors
+@records_run("scorecard")
 def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, meeting_date, author, portfolio) -> None:
     """Build the corporate performance report (workbook and committee paper): balanced
     scorecard, Red KPIs with planned actions, thematic committee reports, the Most Complex
@@ -230,6 +304,7 @@ def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, m
     run = _office(db, inputs, outputs, portfolio).scorecard(period, kpis, activities, gateway, details)
     counts = ", ".join(f"{n} {rating}" for rating, n in sorted(run.counts.items()))
     _echo(f"{len(run.scored)} KPIs for {period.label} (RAG vs Direction: {counts}); {len(run.red)} Red KPIs")
+    _note(kpis=len(run.scored), red=len(run.red))
     _echo(f"No new data since an earlier report: {len(run.no_new_data)} KPIs (ratings kept); "
                f"Red without planned actions: {len(run.red_without_actions)}")
     received = sum(1 for p in run.projects if p.return_period)
@@ -237,7 +312,7 @@ def scorecard(period, db, inputs, outputs, kpis, activities, gateway, meeting, m
                f"{len(run.changes.added)} added, {len(run.changes.removed)} removed since the previous report)")
     _echo(f"Priority activities: {len(run.activities)} ({len(run.overdue)} overdue); "
                f"Gateway Review commitments: {len(run.commitments)}")
-    _echo(f"KPI values recorded in {db}; report: {run.path}; paper: {run.paper_path}")
+    _echo(f"KPI values recorded in {_where(db)}; report: {run.path}; paper: {run.paper_path}")
     if run.problems:
         _secho(f"{len(run.problems)} problem(s) in the inputs: those rows were set aside (see the Problems sheet)",
                     fg="yellow", err=True)
@@ -298,6 +373,9 @@ def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
     run = office.mail(kind, period, transport, resend, as_of, on_outcome=lambda o: _echo(describe(o), keep_newlines=True), on_plan=notes)
     plan, to_go, skipped, outcomes = run.plan, run.to_go, run.skipped, run.outcomes
     counts = {s: run.count(s) for s in ("sent", "draft", "failed")}
+    if not dry_run:  # sent, or being sent, by another officer's run at the same time
+        skipped = skipped + [o for o in outcomes if o.status is None]
+    _note(**counts, skipped=len(skipped))
     done = f"{len(to_go) - counts['failed']} would go" if dry_run else (
         f"{counts['draft']} drafts in {eml}" if eml else f"{counts['sent']} sent")
     _echo(f"{plan.kind} {plan.period}: {len(plan.drafts)} email(s): {done}, {counts['failed']} failed, "
@@ -318,6 +396,7 @@ def _mail(office, kind: str, period, mail: dict, as_of=None) -> None:
 @common_options
 @mail_options
 @reports_errors
+@records_run("send")
 def send(period, db, inputs, outputs, mail) -> None:
     """Email each template on the period's distribution list to its project manager,
     copying the internal representative (after `pmo templates`)."""
@@ -344,6 +423,7 @@ def _as_of(ctx: click.Context, param: click.Parameter, value: str | None):
 @portfolio_option
 @mail_options
 @reports_errors
+@records_run("chase")
 def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
     """Remind every project whose return is missing after its due date, copying the internal
     representative and, once long overdue, the escalation address (settings)."""
@@ -356,6 +436,7 @@ def chase(period, db, inputs, outputs, as_of, portfolio, mail) -> None:
 @portfolio_option
 @mail_options
 @reports_errors
+@records_run("feedback")
 def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
     """Email each partner whose return was rejected the exact problems (cell, value, how to fix),
     with their file attached back."""
@@ -370,6 +451,7 @@ def feedback(period, db, inputs, outputs, portfolio, mail) -> None:
               help="The date the register is as at (days overdue count to it), e.g. 2024-10-20. "
                    "[default: today; for a past period, its due date plus the chase interval]")
 @reports_errors
+@records_run("register")
 def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
     """Build the Single Project Register: every project's RAG, direction of travel and
     return status, with the escalations, the missing returns and what changed."""
@@ -388,6 +470,7 @@ def register(period, db, inputs, outputs, portfolio, register_as_of) -> None:
         f"{status['Not rated']} not rated, {status['Awaited']} awaited, {status['Missing']} missing; "
         f"{len(built.escalations)} escalated; {len(built.changes)} changes {since}."
     )
+    _note(projects=len(built.rows), received=status["Received"] + status["Received late"], missing=status["Missing"])
     _echo(f"Written: {path}")
 
 
@@ -426,6 +509,7 @@ def dashboard(period, db, inputs, outputs, portfolio, as_of) -> None:
               help="Take every file as received on this date (loading past periods), not its modified time; "
                    "a saved e-mail keeps its message's date.")
 @reports_errors
+@records_run("ingest")
 def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
     """Read every return in FOLDER (and below; in saved e-mails, .eml and .msg, too), validate
     them, store the accepted ones and write outputs/<period>/validation_report.xlsx.
@@ -439,6 +523,8 @@ def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
     total = len(offered_paths(folder))
     with click.progressbar(length=total, label=f"Returns for {period}", file=sys.stderr) as bar:
         result = office.ingest(folder, period, on_file=lambda path: bar.update(1), received_on=received_on)
+    _note(accepted=len(result.accepted) + len(result.superseded), rejected=len(result.rejected),
+          duplicates=len(result.duplicates), skipped=len(result.skipped))
     _echo(result.summary())
     _echo(f"Validation report: {result.report_path}")
     for outcome in result.rejected:
@@ -455,6 +541,7 @@ def ingest(folder, period, db, inputs, outputs, portfolio, received_on) -> None:
 @portfolio_option
 @click.option("--dry-run", is_flag=True, help="List what would be taken from the mailbox; download, store and move nothing.")
 @reports_errors
+@records_run("collect")
 def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
     """Take the returns e-mailed to the office mailbox (IMAP, set up in pmo.toml; password from
     PMO_IMAP_PASSWORD), ingest them as `pmo ingest` does, and remember each message so a re-run
@@ -481,6 +568,69 @@ def collect(period, db, inputs, outputs, portfolio, dry_run) -> None:
     if result.lost:
         _secho(f"Error: {result.lost}", fg="red", err=True)
     sys.exit(0 if dry_run and not result.lost else result.exit_code)
+
+
+@main.command("log")
+@click.option("--period", "period_filter", callback=_period, default=None, metavar="YYYY-MM",
+              help="Only runs for this period.")
+@click.option("--officer", default=None, metavar="NAME", help="Only this officer's runs.")
+@click.option("--command", "command_filter", default=None, metavar="COMMAND", help="Only runs of this command, e.g. ingest.")
+@common_options
+@reports_errors
+def log(period_filter, officer, command_filter, db, inputs, outputs) -> None:
+    """List who ran what on the store: officer, command, period, start and end, outcome and counts."""
+    from etl.office import log_line
+
+    found = _office(db, inputs, outputs).log(period_filter, officer, command_filter)
+    for run in found:
+        _echo(log_line(run))
+    _echo(f"{len(found)} run(s)")
+
+
+@main.group()
+def archive() -> None:
+    """The archived returns: every accepted file, kept by its SHA-256."""
+
+
+@archive.command("get")
+@click.argument("sha256")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Where to write the file. [default: its original name, here]")
+@common_options
+@reports_errors
+def archive_get(sha256, output, db, inputs, outputs) -> None:
+    """Write the archived return with this SHA-256 (as shown in the validation report) to a file."""
+    from etl.files import atomic_path
+
+    name, content = _office(db, inputs, outputs).archived(sha256)
+    target = output or Path(name)
+    with atomic_path(target) as tmp:
+        Path(tmp).write_bytes(content)
+    _echo(f"Wrote {target} ({name}, {len(content):,} bytes)")
+
+
+@main.group("db")
+def db_group() -> None:
+    """The store itself: copy it between SQLite and PostgreSQL."""
+
+
+@db_group.command("copy")
+@click.argument("source", type=StoreLocation())
+@click.argument("target", type=StoreLocation())
+@click.option("--merge", is_flag=True, help="Add SOURCE's history to a TARGET that already holds some.")
+@click.option("--as", "officer", envvar="PMO_OFFICER", default=None, metavar="NAME", expose_value=False,
+              callback=_remember_officer, help="The officer this copy is recorded for. Also set by PMO_OFFICER.")
+@reports_errors
+def db_copy(source, target, merge) -> None:
+    """Copy a whole store (SQLite file or postgresql:// URL) into another, and check both sides."""
+    from etl.office import Office
+
+    officer = click.get_current_context().meta.get("pmo_officer")
+    report = Office.copy_store(source, target, merge, officer, progress=lambda m: _echo(f"  {m}", err=True))
+    for table, (source_rows, target_rows) in report.rows.items():
+        _echo(f"{table:<18} {source_rows:>8} in the source, {target_rows:>8} in the target")
+    _echo(f"Archived returns checked by hash: {report.archived}")
+    _secho(f"{'Merged' if report.merged else 'Copied'} {report.source} into {report.target}", fg="green")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,6 +1,7 @@
 """Benchmark: ingest 1,000 filled returns end to end, against merely opening them with openpyxl.
 
     .venv/bin/python bench/bench_ingest.py [--returns 1000] [--rounds 3] [--readers 200]
+                                           [--db sqlite|postgresql|postgresql://USER@HOST/DB]
 
 Builds a portfolio of N projects (every one due in December) and one filled return per
 project, written by the project's own template writer with a partner's answers typed in
@@ -15,6 +16,8 @@ project, written by the project's own template writer with a partner's answers t
   streamed from the sheet XML: `etl.cycle.cells`).
 
 Targets (issue 3): ingest faster than the baseline, and under 15 s for 1,000 returns.
+With `--db postgresql` (a throwaway server, see `measure.fresh_stores`) the same rounds
+store into PostgreSQL; target (issue 14): within 1.5 times the SQLite figure.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ from etl.demo.partner import fill_return, plan_row  # noqa: E402
 from etl.cycle.portfolio import load_portfolio, reporting_plan  # noqa: E402
 from etl.cycle.templates import TemplateContext  # noqa: E402
 from helpers_returns import good_answers, messy_answers  # noqa: E402
-from measure import machine, peak_rss_mb  # noqa: E402
+from measure import fresh_stores, machine, peak_rss_mb  # noqa: E402
 
 RECEIVED = dt.date(2025, 1, 8)
 
@@ -73,10 +76,10 @@ def baseline(paths: list[Path]) -> float:
     return time.perf_counter() - start
 
 
-def _ingest_round(portfolio_path: Path, folder: Path, work: Path, queue) -> None:
+def _ingest_round(portfolio_path: Path, folder: Path, work: Path, store, queue) -> None:
     from etl.office import Office
 
-    office = Office(outputs=work / "out", db=work / "pmo.db", portfolio_path=portfolio_path, settings=Settings())
+    office = Office(outputs=work / "out", db=store, portfolio_path=portfolio_path, settings=Settings())
     office.portfolio  # loaded before the clock starts, as before
     start = time.perf_counter()
     result = office.ingest(folder, PERIOD)
@@ -85,10 +88,10 @@ def _ingest_round(portfolio_path: Path, folder: Path, work: Path, queue) -> None
                peak_rss_mb()))
 
 
-def ingest_round(portfolio_path: Path, folder: Path, work: Path) -> tuple[float, int, int, float]:
+def ingest_round(portfolio_path: Path, folder: Path, work: Path, store) -> tuple[float, int, int, float]:
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    process = context.Process(target=_ingest_round, args=(portfolio_path, folder, work, queue))
+    process = context.Process(target=_ingest_round, args=(portfolio_path, folder, work, store, queue))
     process.start()
     figures = queue.get()
     process.join()
@@ -135,8 +138,9 @@ def main() -> None:
     parser.add_argument("--returns", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--readers", type=int, default=200)
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql (a throwaway server) or a postgresql:// URL")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_stores(args.db) as fresh:
         tmp_path = Path(tmp)
         portfolio_path = build_portfolio(args.returns, tmp_path / "portfolio.xlsx")
         start = time.perf_counter()
@@ -148,14 +152,15 @@ def main() -> None:
         baselines, ingests, peaks, counts = [], [], [], (0, 0)
         for round_number in range(args.rounds):
             baselines.append(baseline(paths))
-            elapsed, accepted, rejected, peak = ingest_round(portfolio_path, tmp_path / "returns",
-                                                             tmp_path / f"round{round_number}")
+            work = tmp_path / f"round{round_number}"
+            elapsed, accepted, rejected, peak = ingest_round(portfolio_path, tmp_path / "returns", work, fresh(work))
             ingests.append(elapsed)
             peaks.append(peak)
             counts = (accepted, rejected)
 
     base, ingest = statistics.median(baselines), statistics.median(ingests)
     print(machine())
+    print(f"store: {args.db.split('@')[-1]}")
     print(f"returns: {len(paths)} (average {size:.1f} KB), written in {made:.1f} s; "
           f"ingested: {counts[0]} accepted, {counts[1]} rejected")
     print("reading one return (median ms):")

@@ -2,6 +2,7 @@
 and under 500 MB peak memory on a 2-core machine).
 
     .venv/bin/python bench/bench_register.py [--projects 10000] [--rounds 3]
+                                             [--db sqlite|postgresql|postgresql://USER@HOST/DB]
 
 Set-up (not timed): a portfolio workbook of N projects made from the bundled examples by
 `bench_templates.build_portfolio` (IDs made unique; the Delivery, Concept and Business Case
@@ -17,6 +18,8 @@ the store, record its position, write the workbook). No register was built for t
 earlier months, so the trend works each of them out from the returns in the store (the
 slower path: a month with a recorded position is one query). Prints each round, the
 median, CPU time and peak RSS.
+`--db postgresql` builds the same store on a throwaway PostgreSQL server (see
+`measure.fresh_stores`); target (issue 14): within 1.5 times the SQLite figure.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from etl.office import Office  # noqa: E402
 from etl.store.db import Store  # noqa: E402
 sys.path.insert(0, str(ROOT / "bench"))
 from bench_templates import build_portfolio  # noqa: E402
-from measure import machine, peak_rss_mb  # noqa: E402
+from measure import fresh_stores, machine, peak_rss_mb  # noqa: E402
 
 PERIOD = Period(2024, 9)
 AS_OF = dt.date(2024, 10, 25)
@@ -51,7 +54,7 @@ UPDATE = ("Works progressing to programme; utility diversions complete on the no
           "Two risks escalated to the board; forecast unchanged. ") * 3
 
 
-def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
+def build_store(portfolio_path: Path, db: Path | str, seed: int = 1) -> int:
     """A year of returns for every project that reports, straight into the store; the count."""
     rng = random.Random(seed)
     portfolio = load_portfolio(portfolio_path)
@@ -98,11 +101,12 @@ def build_store(portfolio_path: Path, db: Path, seed: int = 1) -> int:
     return len(rows)
 
 
-def build_case(projects: int, folder: Path) -> tuple[Path, Path, int, float]:
-    """The set-up: a portfolio of `projects` and its store; (portfolio, db, returns stored, seconds taken)."""
+def build_case(projects: int, folder: Path, db: Path | str | None = None) -> tuple[Path, Path | str, int, float]:
+    """The set-up: a portfolio of `projects` and its store (`folder/pmo.db`, or `db`, e.g. a
+    PostgreSQL URL); (portfolio, db, returns stored, seconds taken)."""
     start = time.perf_counter()
     portfolio = build_portfolio(projects, folder / "portfolio.xlsx")
-    db = folder / "pmo.db"
+    db = db or folder / "pmo.db"
     count = build_store(portfolio, db)
     return portfolio, db, count, time.perf_counter() - start
 
@@ -111,11 +115,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--projects", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--db", default="sqlite", help="sqlite, postgresql (a throwaway server) or a postgresql:// URL")
     args = parser.parse_args()
     load = os.getloadavg()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, fresh_stores(args.db) as fresh:
         tmp_path = Path(tmp)
-        portfolio, db, count, setup = build_case(args.projects, tmp_path)
+        portfolio, db, count, setup = build_case(args.projects, tmp_path, fresh(tmp_path))
         timings, cpu = [], []
         for round_number in range(args.rounds):
             start, start_cpu = time.perf_counter(), time.process_time()
@@ -128,6 +133,7 @@ def main() -> None:
     peak_mb = peak_rss_mb()
     median = statistics.median(timings)
     print(machine())
+    print(f"store: {args.db.split('@')[-1]}")
     print(f"set-up (not timed): {args.projects} projects, {count} returns over 12 months in {setup:.1f} s")
     print(f"register {PERIOD}: {len(register.rows)} rows; {status['Received'] + status['Received late']} received, "
           f"{status['Missing']} missing, {len(register.escalations)} escalated, {len(register.changes)} changes; "

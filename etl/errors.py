@@ -75,6 +75,10 @@ class ConfigError(PmoError):
     exit_code = 2
 
 
+class StoreError(ConfigError):
+    """The store cannot be used (server unreachable, login refused, read-only, disk full, newer schema): exit 2."""
+
+
 class PortfolioError(ConfigError):
     """The portfolio cannot be used; `problems` lists every row and column at fault."""
 
@@ -112,3 +116,25 @@ class MessageFailed(PmoError):
 
     Caught per message by delivery, which logs it as failed and goes on with the rest.
     """
+
+
+class CodedValueError(ValueError):
+    """A value that does not parse, whose kind has its own Problem code.
+
+    Raised by the parsers of `etl.rules.values`; like any `ValueError` it becomes one Problem
+    on the cell, coded by `code` (the bad-input corpus asserts it).
+    """
+
+    code = "invalid"
+
+
+class NotFinite(CodedValueError):
+    """A number too large to be a real figure (`1e400` overflows to infinity)."""
+
+    code = "not_finite"
+
+
+class AmbiguousFigure(CodedValueError):
+    """A figure whose separators could be read two ways (`2,5m`, `1.234,56`)."""
+
+    code = "ambiguous_amount"

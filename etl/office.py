@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Callable
 from etl.config import Settings, load_settings
 from etl.errors import ConfigError
 from etl.rules.periods import Period
+from etl.store.backend import describe, is_url, store_failure  # noqa: F401 - also for cli.py
+from etl.store.runs import log_line, note, recording  # noqa: F401 - for cli.py: who did what
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,7 +89,8 @@ class Office:
 
     def __post_init__(self) -> None:
         self.inputs, self.outputs = Path(self.inputs), Path(self.outputs)
-        self.db = Path(self.db) if str(self.db) != ":memory:" else self.db
+        # A path (SQLite) stays a Path; a postgresql:// URL (a shared server) stays text.
+        self.db = Path(self.db) if str(self.db) != ":memory:" and not is_url(self.db) else str(self.db)
         self.portfolio_path = Path(self.portfolio_path) if self.portfolio_path else self.inputs / "portfolio.xlsx"
         if self.settings is None:
             self.settings = load_settings(self.inputs)
@@ -104,20 +107,55 @@ class Office:
         return load_portfolio(self.portfolio_path, self.settings)
 
     def has_store(self) -> bool:
-        return Path(self.db).exists()
+        from etl.store.backend import store_exists
 
-    def store(self, must_exist: bool = False) -> "Store":
-        """Open the history store (created on first use, unless `must_exist`)."""
+        return store_exists(self.db)
+
+    def store(self, must_exist: bool = False, record_run: bool = True) -> "Store":
+        """Open the history store (created on first use, unless `must_exist`); it records the
+        run in progress, if a command is recording one, unless `record_run` is False."""
         from etl.store.db import Store
 
         if must_exist:
             self.require_store()
-        return Store(self.db)
+        return Store(self.db, record_run=record_run)
+
+    # ------------------------------------------------------------------ the store itself
+
+    def log(self, period: Period | None = None, officer: str | None = None,
+            command: str | None = None) -> list[dict]:
+        """The runs recorded in the store (who did what), oldest first, filtered when asked."""
+        with self.store(must_exist=True, record_run=False) as store:
+            return store.runs(str(period) if period else None, officer, command)
+
+    def archived(self, sha256: str) -> tuple[str, bytes]:
+        """An archived return's name and bytes by its SHA-256; `ConfigError` if there is none."""
+        with self.store(must_exist=True, record_run=False) as store:
+            found = store.archived(sha256)
+        if found is None:
+            raise ConfigError(f"{sha256}: no archived return with this SHA-256 in {describe(self.db)}")
+        return found
+
+    @staticmethod
+    def copy_store(source: Path | str, target: Path | str, merge: bool = False, officer: str | None = None,
+                   progress: Callable[[str], None] | None = None):
+        """Copy a whole store into another (`etl.store.copy`), then record the copy in the target's log."""
+        from etl.store.backend import store_exists
+        from etl.store.copy import copy_store
+        from etl.store.db import Store
+
+        if not store_exists(source):
+            raise ConfigError(f"{describe(source)}: no history store here to copy")
+        report = copy_store(source, target, merge, progress)
+        with recording("db copy", officer, None, {"source": source, "target": target, "merge": merge}) as run:
+            run.note(**{t: n for t, (_, n) in report.rows.items()}, archived=report.archived)
+            Store(target).close()  # the copy's own line in the target's log
+        return report
 
     def require_store(self) -> None:
         """`ConfigError` unless the history store exists (commands that read history need it)."""
         if not self.has_store():
-            raise ConfigError(f"{self.db}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
+            raise ConfigError(f"{describe(self.db)}: no history store here (run `pmo ingest` first, or pass --db / set PMO_DB)")
 
     # ------------------------------------------------------------------ the cycle
 
@@ -360,7 +398,7 @@ class Office:
             for outcome in skipped:
                 if on_outcome:
                     on_outcome(outcome)
-            outcomes = deliver(to_go, transport, store, self.settings, on_outcome=on_outcome)
+            outcomes = deliver(to_go, transport, store, self.settings, on_outcome=on_outcome, resend=resend)
         return MailRun(plan, to_go, skipped, outcomes)
 
     def _mail_store(self, dry_run: bool) -> "Store":

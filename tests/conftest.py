@@ -6,6 +6,7 @@ Test-area helpers live in their own modules (`tests/helpers_*.py`), not here.
 from __future__ import annotations
 
 import csv
+import os
 import sys
 from pathlib import Path
 
@@ -47,3 +48,34 @@ def write_rows_csv(rows: list[dict[str, str]], path: Path) -> Path:
 @pytest.fixture
 def portfolio_rows() -> list[dict[str, str]]:
     return example_rows()
+
+
+# ----------------------------------------------------------------- the store's two backends
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A real PostgreSQL server for the session (see helpers_pg); required under CI."""
+    from helpers_pg import PgCluster, available
+
+    if not available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL 15 is not installed (.ci/run installs it)")
+        pytest.skip("PostgreSQL 15 server programs not installed here")
+    cluster = PgCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request) -> str:
+    """Which store the test runs against: each such test runs once on each."""
+    return request.param
+
+
+@pytest.fixture
+def store_url(backend, tmp_path, request):
+    """An empty store of the test's backend: an SQLite path, or a fresh database's URL."""
+    if backend == "sqlite":
+        return tmp_path / "pmo.db"
+    return request.getfixturevalue("pg_cluster").new_database()

@@ -107,15 +107,16 @@ def simplified(rag: str, update: str, forecast: dt.date) -> Answers:
 MAR25, JUN25 = dt.date(2025, 3, 31), dt.date(2025, 6, 30)
 
 
-def build_case(folder: Path) -> tuple[Path, Path]:
-    """The September portfolio CSV and a store with the August register built; (portfolio, db)."""
+def build_case(folder: Path, db: Path | str | None = None) -> tuple[Path, Path | str]:
+    """The September portfolio CSV and a store (by default `folder/pmo.db`; or `db`, e.g. a
+    PostgreSQL URL) with the August register built; (portfolio, db)."""
     folder.mkdir(parents=True, exist_ok=True)
     settings = Settings()
     before = write_rows_csv(portfolio_rows(previous=True), folder / "portfolio_aug.csv")
     now = write_rows_csv(portfolio_rows(), folder / "portfolio.csv")
     aug, sep = load_portfolio(before), load_portfolio(now)
     returns = folder / "returns"
-    db = folder / "pmo.db"
+    db = db or folder / "pmo.db"
     with Store(db) as store:
         june = Period(2024, 6)
         store_return(store, aug, "R-06", june, simplified("Amber/Red", "June update", MAR25), returns)

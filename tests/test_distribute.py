@@ -13,7 +13,6 @@ import email
 import email.policy
 import hashlib
 import re
-import sqlite3
 from dataclasses import asdict
 from pathlib import Path
 
@@ -23,7 +22,8 @@ from click.testing import CliRunner
 import cli
 from conftest import example_rows, write_rows_csv
 from etl.errors import Problem
-from etl.store.db import OfferedFile, Store
+from etl.store.backend import store_exists
+from etl.store.db import TABLES, OfferedFile, Store
 from etl.cycle.templates import Answers
 from helpers_smtp import MailServer, free_port, make_certificate
 
@@ -33,13 +33,14 @@ SECRET = "pw-UNIQUE-7f3a9c-marker"
 
 
 @pytest.fixture
-def office(tmp_path):
-    """A small office: its portfolio, settings folder, outputs with the period's templates, a store path."""
+def office(tmp_path, store_url):
+    """A small office: its portfolio, settings folder, outputs with the period's templates, a store
+    (an SQLite path, or a database on the test PostgreSQL server: each test runs on both)."""
     rows = [r for r in example_rows() if r["Project ID"] in PROJECTS]
     inputs = tmp_path / "inputs"
     inputs.mkdir()
     portfolio = write_rows_csv(rows, inputs / "portfolio.csv")
-    outputs, db = tmp_path / "outputs", tmp_path / "pmo.db"
+    outputs, db = tmp_path / "outputs", store_url
     result = CliRunner().invoke(cli.main, ["templates", "--period", PERIOD, "--portfolio", str(portfolio),
                                            "--inputs", str(inputs), "--outputs", str(outputs), "--db", str(db)])
     assert result.exit_code == 0, result.output
@@ -59,12 +60,21 @@ class Office:
     def template(self, project_id: str) -> bytes:
         return (self.outputs / PERIOD / "templates" / f"{project_id}_{PERIOD}_highlight.xlsx").read_bytes()
 
+    def exists(self) -> bool:
+        return store_exists(self.db)
+
     def messages(self) -> list[dict]:
-        if not self.db.exists():
+        if not self.exists():
             return []
-        with sqlite3.connect(self.db) as db:
-            db.row_factory = sqlite3.Row
-            return [dict(r) for r in db.execute("SELECT * FROM messages ORDER BY id")]
+        with Store(self.db, record_run=False) as store:
+            return store.messages()
+
+    def stored_bytes(self) -> bytes:
+        """Everything the store holds, as bytes (the file; or every row of a server's tables)."""
+        if isinstance(self.db, Path):
+            return self.db.read_bytes()
+        with Store(self.db, record_run=False) as store:
+            return repr([list(store.db.execute(f"SELECT * FROM {t}")) for t in TABLES]).encode()
 
     def pm(self, project_id: str) -> str:
         return self.rows[project_id]["Project Manager Email"]
@@ -229,13 +239,13 @@ def test_login_password_comes_only_from_the_environment_and_is_never_shown(offic
     assert result.exit_code == 0, result.output
     assert srv.handler.logins == ["pmo-mailer"] and len(srv.received) == 4
     assert SECRET not in result.output and SECRET not in (result.stderr or "")
-    assert SECRET.encode() not in office.db.read_bytes()
+    assert SECRET.encode() not in office.stored_bytes()
 
     wrong = "pw-WRONG-91be2d-marker"
     refused = office.run("send", *smtp(srv, "--smtp-user", "pmo-mailer", "--resend"), env={"PMO_SMTP_PASSWORD": wrong})
     assert refused.exit_code == 2
     assert "refused the login for pmo-mailer" in refused.output and "PMO_SMTP_PASSWORD" in refused.output
-    assert wrong not in refused.output and wrong.encode() not in office.db.read_bytes()
+    assert wrong not in refused.output and wrong.encode() not in office.stored_bytes()
     assert len(srv.received) == 4
 
 
@@ -299,7 +309,7 @@ def test_dry_run_shows_what_would_go_and_sends_and_records_nothing(office, serve
     assert result.output.count("would send") == 4
     assert f"to {office.pm('CPCA-001')} cc {office.rep('CPCA-001')}" in result.output
     assert "4 would go" in result.output
-    assert srv.received == [] and not office.db.exists()
+    assert srv.received == [] and not office.exists()
 
 
 def test_eml_drafts_parse_back_with_their_attachment(office, tmp_path):
@@ -392,7 +402,7 @@ def test_chase_reminds_missing_returns_and_escalates_after_n_days(escalating, se
 
     late = server()
     # Another day, long overdue: chased again, and the escalation address is copied.
-    with sqlite3.connect(office.db) as db:
+    with Store(office.db, record_run=False) as store, store.transaction() as db:
         db.execute("UPDATE messages SET created_at = '2023-10-20T09:00:00+00:00' WHERE kind = 'chase'")
     result = office.run("chase", "--as-of", "2023-10-30", *smtp(late))
     assert result.exit_code == 0, result.output

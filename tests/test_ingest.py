@@ -37,16 +37,27 @@ def portfolio():
     return load_portfolio(EXAMPLE_PORTFOLIO_XLSX)
 
 
+_STORES: dict[Path, Path | str] = {}
+
+
 @pytest.fixture
-def work(tmp_path):
+def work(tmp_path, store_url):
+    """(scratch folder, returns folder); the test's store, on either backend, is `db_of(tmp_path)`."""
     folder = tmp_path / "returns"
     folder.mkdir()
-    return tmp_path, folder
+    _STORES[tmp_path] = store_url
+    yield tmp_path, folder
+    _STORES.pop(tmp_path, None)
+
+
+def db_of(tmp_path: Path) -> Path | str:
+    """The store the test in `tmp_path` uses: an SQLite file there, or a PostgreSQL database."""
+    return _STORES.get(tmp_path, tmp_path / "pmo.db")
 
 
 def run_ingest(tmp_path: Path, folder: Path, *extra: str, period: str = str(PERIOD)):
     result = CliRunner().invoke(cli.main, [
-        "ingest", str(folder), "--period", period, "--db", str(tmp_path / "pmo.db"),
+        "ingest", str(folder), "--period", period, "--db", str(db_of(tmp_path)),
         "--inputs", str(ROOT / "inputs"), "--outputs", str(tmp_path / "out"), *extra,
     ])
     return result
@@ -81,7 +92,7 @@ def test_clean_and_messy_returns_are_accepted_and_stored_normalised(work, portfo
     ]
     assert files[1]["Received"] == dt.datetime.combine(RECEIVED, dt.time(9, 30))
     assert (messy.read_bytes(), messy.stat().st_mtime) == before  # the file is only read
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         row = store.current_returns(PERIOD)[1]
         assert row["project_id"] == "CPCA-002"
         assert row["rag_this_period"] == "Amber"
@@ -92,7 +103,7 @@ def test_clean_and_messy_returns_are_accepted_and_stored_normalised(work, portfo
         assert row["pm_update"] == "Works progressing; utility diversions slipped two weeks."
         assert [r["rating"] for r in store.risks(row["id"])] == ["High"]
         assert [m["status"] for m in store.milestones(row["id"], "this")] == ["Completed", "On track"]
-        assert Path(row["archive_path"]).read_bytes() == before[0]
+        assert store.archived(row["sha256"]) == (messy.name, before[0])
 
 
 @pytest.mark.parametrize("typed,stored", sorted(MESSY_RAGS.items()))
@@ -146,7 +157,7 @@ def test_rejected_return_names_every_cell_and_the_rest_of_the_batch_goes_on(work
     assert by_field["Project manager update"]["Cell"] == name_cell(bad, "pm_update")
     assert "in the future" in by_field["Completion date"]["Problem"]
     assert len(problems) == 5
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         assert [r["project_id"] for r in store.current_returns(PERIOD)] == ["CPCA-001"]
         logged = {f["name"]: f for f in store.files(PERIOD)}
         assert logged[bad.name]["outcome"] == "rejected"
@@ -198,7 +209,7 @@ def test_return_still_reads_after_a_partner_inserted_rows(work, portfolio):
     result = run_ingest(tmp_path, folder)
 
     assert result.exit_code == 0, result.output
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         row = store.current_returns(PERIOD)[0]
         assert row["rag_this_period"] == "Amber/Red"
         assert row["budget_approved"] == 2_500_000
@@ -220,7 +231,7 @@ def test_resubmission_supersedes_and_both_stay_on_record(work, portfolio):
     outcomes = {f["File"]: f["Outcome"] for f in report(tmp_path)["Files"]}
     assert outcomes == {"CPCA-007_2023-09_highlight.xlsx": "Duplicate (skipped)",
                         "CPCA-007_2023-09_highlight v2.xlsx": "Accepted (supersedes earlier return)"}
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         first, second = store.returns_for("CPCA-007", PERIOD)
         assert (first["rag_this_period"], second["rag_this_period"]) == ("Red", "Amber")
         assert first["superseded_by"] == second["id"] and second["superseded_by"] is None
@@ -240,7 +251,7 @@ def test_running_again_changes_nothing(work, portfolio):
     (folder / "covering letter.pdf").write_bytes(b"%PDF-1.4 letter")
     (folder / "~$CPCA-001_2023-09_highlight.xlsx").write_bytes(b"lock")
     first = run_ingest(tmp_path, folder)
-    dump = store_dump(tmp_path / "pmo.db")
+    dump = store_dump(db_of(tmp_path))
     archive = sorted(p.relative_to(tmp_path) for p in (tmp_path / "archive").rglob("*"))
 
     second = run_ingest(tmp_path, folder)
@@ -248,7 +259,7 @@ def test_running_again_changes_nothing(work, portfolio):
     assert first.exit_code == second.exit_code == 1
     assert "Accepted 1, superseded 0, rejected 1, duplicates skipped 0, other files skipped 2" in first.output
     assert "Accepted 0, superseded 0, rejected 1, duplicates skipped 1, other files skipped 2" in second.output
-    assert store_dump(tmp_path / "pmo.db") == dump
+    assert store_dump(db_of(tmp_path)) == dump
     assert sorted(p.relative_to(tmp_path) for p in (tmp_path / "archive").rglob("*")) == archive
     assert len(dump[0]) == 4  # two returns, the letter and the lock file, each logged once
 
@@ -305,7 +316,7 @@ def test_wrong_period_and_unknown_project_are_rejected(work, portfolio):
 def test_configuration_problems_exit_2(work, args, message):
     tmp_path, folder = work
     result = CliRunner().invoke(cli.main, ["ingest", str(tmp_path / args[0]), "--period", "2023-09",
-                                           "--db", str(tmp_path / "pmo.db"), "--inputs", str(ROOT / "inputs"),
+                                           "--db", str(db_of(tmp_path)), "--inputs", str(ROOT / "inputs"),
                                            *[a if a.startswith("--") else str(tmp_path / a) for a in args[1:]]])
     assert result.exit_code == 2
     assert message in result.output
@@ -398,7 +409,7 @@ def test_without_its_meta_sheet_a_return_is_rejected_for_an_unknown_template_ver
     (problem,) = report(tmp_path)["Problems"]
     assert problem["Code"] == "template_version"
     assert "_meta sheet" in problem["Problem"] and "missing" in problem["Problem"]
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         assert store.current_returns(PERIOD) == []
 
 
@@ -413,7 +424,7 @@ def test_received_time_is_the_files_local_time(work, portfolio, monkeypatch):
         tmp_path, folder = work
         good_return(folder, portfolio, "CPCA-001", received=dt.datetime(2023, 10, 14, 0, 30))
         assert run_ingest(tmp_path, folder).exit_code == 0
-        with Store(tmp_path / "pmo.db") as store:
+        with Store(db_of(tmp_path)) as store:
             assert store.current_returns(PERIOD)[0]["received_at"] == "2023-10-14T00:30:00"
         assert report(tmp_path)["Files"][0]["Received"] == dt.datetime(2023, 10, 14, 0, 30)
     finally:
@@ -442,7 +453,7 @@ def test_a_return_resaved_by_libreoffice_calc_still_reads(work, portfolio):
     result = run_ingest(tmp_path, folder)
 
     assert result.exit_code == 0, result.output
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(db_of(tmp_path)) as store:
         (row,) = store.current_returns(PERIOD)
         assert (row["rag_this_period"], row["budget_approved"], row["template_version"]) == ("Amber", 1_200_000, F.TEMPLATE_VERSION)
         assert len(store.risks(row["id"])) == 1 and len(store.milestones(row["id"], "this")) == 2

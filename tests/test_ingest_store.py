@@ -28,16 +28,16 @@ def portfolio():
     return load_portfolio(EXAMPLE_PORTFOLIO_XLSX)
 
 
-def _ingest(tmp_path, folder, period=PERIOD):
-    with Store(tmp_path / "pmo.db") as store:
+def _ingest(tmp_path, folder, store_url, period=PERIOD):
+    with Store(store_url) as store:
         return ingest_folder(folder, period, store, load_portfolio(EXAMPLE_PORTFOLIO_XLSX), Settings())
 
 
-def test_next_templates_carry_the_ingested_rag_as_previous(tmp_path, portfolio):
+def test_next_templates_carry_the_ingested_rag_as_previous(tmp_path, portfolio, store_url, backend):
     folder = tmp_path / "returns"
     folder.mkdir()
     good_return(folder, portfolio, "CPCA-001", answers=with_values(good_answers("Full"), rag_this_period="A/R"))
-    common = ["--db", str(tmp_path / "pmo.db"), "--inputs", str(ROOT / "inputs"), "--outputs", str(tmp_path / "out")]
+    common = ["--db", str(store_url), "--inputs", str(ROOT / "inputs"), "--outputs", str(tmp_path / "out")]
     runner = CliRunner()
     assert runner.invoke(cli.main, ["ingest", str(folder), "--period", str(PERIOD), *common]).exit_code == 0
 
@@ -53,42 +53,44 @@ def test_next_templates_carry_the_ingested_rag_as_previous(tmp_path, portfolio):
     assert other[sheet][ref.replace("$", "")].value is None  # no return ingested for CPCA-002
 
 
-def test_identical_bytes_under_two_names_are_stored_once(tmp_path, portfolio):
+def test_identical_bytes_under_two_names_are_stored_once(tmp_path, portfolio, store_url, backend):
     folder = tmp_path / "returns"
     folder.mkdir()
     first = good_return(folder, portfolio, "CPCA-002")
     (folder / "sub").mkdir()
     shutil.copy2(first, folder / "sub" / "copy of return.xlsx")
 
-    result = _ingest(tmp_path, folder)
+    result = _ingest(tmp_path, folder, store_url)
 
     assert [o.name for o in result.accepted] == ["CPCA-002_2023-09_highlight.xlsx"]
     (copy,) = result.duplicates
     assert copy.name == "sub/copy of return.xlsx" and copy.project_id == "CPCA-002"
     assert copy.problems[0].message == "Identical to CPCA-002_2023-09_highlight.xlsx (accepted above); skipped."
     assert result.exit_code == 0
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(store_url) as store:
         assert len(store.returns_for("CPCA-002")) == 1
         assert [f["name"] for f in store.files()] == ["CPCA-002_2023-09_highlight.xlsx"]
-    assert len(list((tmp_path / "archive").iterdir())) == 1
+        assert len(store.archived_hashes()) == 1
+    # SQLite keeps the archive in a folder beside the store; a server keeps it in its database.
+    assert (tmp_path / "archive").exists() == (backend == "sqlite")
 
 
-def test_an_older_return_arriving_later_is_kept_as_superseded(tmp_path, portfolio):
+def test_an_older_return_arriving_later_is_kept_as_superseded(tmp_path, portfolio, store_url, backend):
     folder = tmp_path / "returns"
     folder.mkdir()
     good_return(folder, portfolio, "CPCA-003", answers=with_values(good_answers("Full"), rag_this_period="Green"),
                 received=dt.datetime(2023, 10, 9, 14, 0))
-    _ingest(tmp_path, folder)
+    _ingest(tmp_path, folder, store_url)
     late = tmp_path / "late"
     late.mkdir()
     good_return(late, portfolio, "CPCA-003", answers=with_values(good_answers("Full"), rag_this_period="Red"),
                 received=dt.datetime(2023, 10, 2, 9, 0))
 
-    result = _ingest(tmp_path, late)
+    result = _ingest(tmp_path, late, store_url)
 
     (outcome,) = result.accepted
     assert any("received later" in p.message and p.severity == "warning" for p in outcome.problems)
-    with Store(tmp_path / "pmo.db") as store:
+    with Store(store_url) as store:
         assert [r["rag_this_period"] for r in store.current_returns(PERIOD)] == ["Green"]
         older = store.returns_for("CPCA-003", PERIOD)[0]
         assert older["rag_this_period"] == "Red" and older["superseded_by"] is not None
@@ -97,16 +99,17 @@ def test_an_older_return_arriving_later_is_kept_as_superseded(tmp_path, portfoli
         assert logged["problems"][0]["severity"] == "warning" and logged["problems"][0]["file"] == outcome.name
 
 
-def test_store_is_created_with_wal_and_the_result_lists_match_the_report(tmp_path, portfolio):
+def test_store_is_created_with_wal_and_the_result_lists_match_the_report(tmp_path, portfolio, store_url, backend):
     folder = tmp_path / "returns"
     folder.mkdir()
     good_return(folder, portfolio, "CPCA-001")
     (folder / "notes.docx").write_bytes(b"PK\x03\x04 not really")
     (folder / "blank.xlsx").write_bytes(b"")
     seen = []
-    result = office_for(tmp_path / "out", tmp_path / "pmo.db").ingest(folder, PERIOD, on_file=seen.append)
-    with Store(tmp_path / "pmo.db") as store:
-        assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    result = office_for(tmp_path / "out", store_url).ingest(folder, PERIOD, on_file=seen.append)
+    if backend == "sqlite":
+        with Store(store_url) as store:
+            assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert sorted(p.name for p in seen) == ["CPCA-001_2023-09_highlight.xlsx", "blank.xlsx", "notes.docx"]
     assert [o.name for o in result.rejected] == ["blank.xlsx"] and result.exit_code == 1
     assert [o.name for o in result.skipped] == ["notes.docx"]

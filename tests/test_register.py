@@ -32,10 +32,12 @@ from helpers_store import store_return
 IDS = [f"R-{n:02d}" for n in range(1, 11)]
 
 
-@pytest.fixture(scope="module")
-def case(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def case(tmp_path_factory, request):
+    """The register built from a store on each backend (the tests using it run on both)."""
     folder = tmp_path_factory.mktemp("register")
-    portfolio, db = build_case(folder)
+    store = request.getfixturevalue("pg_cluster").new_database() if request.param == "postgresql" else None
+    portfolio, db = build_case(folder, store)
     office = Office(outputs=folder / "outputs", db=db, portfolio_path=portfolio, settings=Settings())
     path, register = office.register(PERIOD, AS_OF)
     return {"folder": folder, "portfolio": portfolio, "db": db, "path": path, "register": register,
@@ -500,3 +502,21 @@ def test_a_store_from_before_the_register_is_upgraded_in_place(tmp_path):
         store.record_register_projects(PERIOD, {"R-01": "Delivery"})
         store.record_register_projects(PERIOD, {"R-02": "Closed"})  # a rebuild replaces, not adds
         assert store.register_projects(PERIOD) == {"R-02": "Closed"}
+
+
+def test_register_rows_stay_short_enough_to_print_a_page_of_projects(case, tmp_path):
+    """A PM update of several paragraphs does not make the Register's row a page tall (it is a
+    list CMT scans); the Escalations sheet, which the meeting reads, still lets it grow."""
+    from dataclasses import replace
+
+    from etl.workbooks.formats import LINE_HEIGHT
+    from etl.workbooks.register import REGISTER_ROW_LINES
+
+    long_update = " ".join(["The contractor has confirmed the revised programme for the works."] * 40)
+    rows = [{**row, "pm_update": long_update} for row in case["register"].rows]
+    register = replace(case["register"], rows=rows)
+    book = load_workbook(write_register(register, tmp_path / "register.xlsx"))
+    heights = [book["Register"].row_dimensions[r].height for r in range(2, len(rows) + 2)]
+    assert max(heights) == REGISTER_ROW_LINES * LINE_HEIGHT + 3
+    escalated = book["Escalations"]
+    assert max(escalated.row_dimensions[r].height or 0 for r in range(2, escalated.max_row + 1)) > max(heights)

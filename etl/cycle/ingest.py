@@ -470,10 +470,8 @@ def _log_once(store: Store, offered: OfferedFile, outcome: str, problems: list[P
               project_id: str | None) -> None:
     """Log a rejected or skipped file, unless these bytes were logged with the same outcome and problems."""
     as_dicts = problem_dicts(problems)
-    for earlier in store.offers_of(offered.sha256):
-        if earlier["outcome"] == outcome and _same_problems(earlier["problems"], as_dicts):
-            return
-    store.record_offer(offered, outcome, as_dicts, project_id)
+    store.record_offer(offered, outcome, as_dicts, project_id,
+                       unless=lambda earlier: earlier["outcome"] == outcome and _same_problems(earlier["problems"], as_dicts))
 
 
 def _same_problems(stored: str, new: list[dict[str, Any]]) -> bool:
@@ -621,14 +619,10 @@ def ingest_offers(
             continue
         earlier = store.accepted_return_for(offered.sha256)
         if earlier is not None or offered.sha256 in first_of:
-            outcome.outcome = OUTCOME_DUPLICATE
             if earlier is not None:
-                outcome.project_id = earlier["project_id"]
-                outcome.problems = [Problem(
-                    f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
-                    f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=name, code="duplicate",
-                    severity="warning")]
+                _already_ingested(outcome, earlier)
             else:
+                outcome.outcome = OUTCOME_DUPLICATE
                 copies.append((outcome, first_of[offered.sha256]))
             result._add(outcome)
             done(path)
@@ -757,8 +751,21 @@ def _accept(store: Store, outcome: FileOutcome, offered: OfferedFile, record: Re
             fix="Nothing to do; the earlier return stays on record."))
     record.warnings = [p.message for p in outcome.problems]
     stored = store.accept_return(offered, record, problems=problem_dicts(outcome.problems))
+    if stored.already is not None:  # another officer's run stored these bytes meanwhile
+        _already_ingested(outcome, stored.already)
+        return
     outcome.return_id = stored.return_id
     outcome.outcome = OUTCOME_SUPERSEDES if stored.superseded_id is not None else OUTCOME_ACCEPTED
+
+
+def _already_ingested(outcome: FileOutcome, earlier: Any) -> None:
+    """These exact bytes are already a stored return: the file is reported as a duplicate."""
+    outcome.outcome = OUTCOME_DUPLICATE
+    outcome.project_id = earlier["project_id"]
+    outcome.problems = [Problem(
+        f"Identical to {earlier['file_name']}, the {earlier['project_id']} {earlier['period']} return "
+        f"already ingested on {_uk_day(earlier['ingested_at'])}; skipped.", file=outcome.name, code="duplicate",
+        severity="warning")]
 
 
 def _uk_time(iso: str) -> str:

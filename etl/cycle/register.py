@@ -36,6 +36,7 @@ from etl.cycle.messages import expected_senders, sent_by_note
 from etl.cycle.status import period_status
 from etl.store.db import Store
 from etl.store.positions import closing_periods, last_register_before, positions_for, record_positions, return_history
+from etl.store.runs import officer_name
 from etl.rules.dates import stored_date
 
 CLOSED_STATUS = "Closed"  # the register's Return Status for a closed project
@@ -79,6 +80,7 @@ class Register:
     #: The period of the last register built before this one (what Changes compares with).
     previous_register: str | None = None
     settings: Settings = field(default_factory=Settings)
+    built_by: str | None = None  # the officer whose run built it
     #: What the register read from the store: each project's returns up to the period, and the
     #: return shown in full by id. Kept so a view built on the register (the dashboard) reads
     #: the same returns without querying the store again; not part of the register's content.
@@ -309,6 +311,7 @@ def build_register(
         period=period,
         as_of=as_of,
         built_at=dt.datetime.now().replace(microsecond=0),
+        built_by=store.officer or officer_name(),
         rows=rows,
         changes=changes,
         trend=trend,

@@ -192,7 +192,9 @@ class TemplateRun:
 def previous_returns(db_path: Path | str | None, period: Period) -> dict[str, dict[str, Any]]:
     """Each project's latest accepted return before `period`, from the store if there is one
     (where a template's previous RAG comes from); never creates a store."""
-    if db_path is None or not Path(db_path).exists():
+    from etl.store.backend import store_exists
+
+    if not store_exists(db_path):
         return {}
     from etl.store.db import Store
 

@@ -306,15 +306,18 @@ def files_needing_feedback(store: Store, period: Period) -> tuple[list[dict[str,
     return due, unknown
 
 
-def _file_back(offer: Mapping[str, Any]) -> tuple[Attachment | None, str]:
-    """The rejected file as it was offered, or why it cannot be attached."""
+def _file_back(offer: Mapping[str, Any], store: Store) -> tuple[Attachment | None, str]:
+    """The rejected file as it was offered (or its archived copy: a shared store keeps e-mailed
+    files, wherever they were offered), or why it cannot be attached."""
     path = Path(offer["path"] or offer["name"])
     try:
-        if sha256_of(path) != offer["sha256"]:
-            return None, f"{path} has changed since it was checked"
-        return Attachment(offer["name"], path.read_bytes()), ""
+        if sha256_of(path) == offer["sha256"]:
+            return Attachment(offer["name"], path.read_bytes()), ""
+        why = f"{path} has changed since it was checked"
     except OSError:
-        return None, f"{path} is no longer there"
+        why = f"{path} is no longer there"
+    kept = store.archived(offer["sha256"])
+    return (Attachment(offer["name"], kept[1]), "") if kept is not None else (None, why)
 
 
 def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, settings: Settings,
@@ -340,7 +343,7 @@ def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, setting
         else:
             to, cc, problem, notes = ("", ""), [], f"{project_id} is not in the portfolio: no one to send feedback to", []
             name = project_id
-        attachment, missing = _file_back(offer)
+        attachment, missing = _file_back(offer, store)
         if missing:
             notes.append(f"{offer['name']} not attached: {missing}")
         errors = [p for p in offer["problems"] if p.get("severity", "error") == "error"]
@@ -362,21 +365,37 @@ def plan_feedback(portfolio: pd.DataFrame, store: Store, period: Period, setting
 # ------------------------------------------------------------------ not twice
 
 
+def claim_key(draft: Draft) -> str:
+    """The key a run claims a message under while it sends it (two runs planning the same
+    message claim the same key)."""
+    key = f"{draft.kind}|{draft.period}|{draft.project_id}"
+    return key + (f"|{draft.attachment_sha256}" if draft.kind == FEEDBACK else "")
+
+
+def _sent_before(draft: Draft, sent: list[dict[str, Any]]) -> Outcome | None:
+    """A skip, saying when, if this message already went: a template once a period, a chase
+    once a day, feedback once per file."""
+    earlier = [m for m in sent if m["project_id"] == draft.project_id]
+    if draft.kind == CHASE:
+        today_text = dt.datetime.now(dt.timezone.utc).date().isoformat()
+        earlier = [m for m in earlier if m["created_at"][:10] == today_text]
+    elif draft.kind == FEEDBACK:
+        earlier = [m for m in earlier if m["attachment_sha256"] == draft.attachment_sha256]
+    if not earlier:
+        return None
+    return Outcome(draft, None, f"already sent {earlier[-1]['created_at'][:10]} to {earlier[-1]['to_addr']}")
+
+
 def pending(plan: MailPlan, store: Store, resend: bool = False) -> tuple[list[Draft], list[Outcome]]:
     """(drafts still to go, those skipped as already sent — as outcomes saying when)."""
     if resend:
         return list(plan.drafts), []
     sent = messages(store, plan.kind, str(plan.period), SENT)
-    today_text = dt.datetime.now(dt.timezone.utc).date().isoformat()
     to_go, skipped = [], []
     for draft in plan.drafts:
-        earlier = [m for m in sent if m["project_id"] == draft.project_id]
-        if plan.kind == CHASE:
-            earlier = [m for m in earlier if m["created_at"][:10] == today_text]
-        elif plan.kind == FEEDBACK:
-            earlier = [m for m in earlier if m["attachment_sha256"] == draft.attachment_sha256]
-        if earlier:
-            skipped.append(Outcome(draft, None, f"already sent {earlier[-1]['created_at'][:10]} to {earlier[-1]['to_addr']}"))
+        earlier = _sent_before(draft, sent)
+        if earlier is not None:
+            skipped.append(earlier)
         else:
             to_go.append(draft)
     return to_go, skipped
@@ -407,11 +426,30 @@ def file_stem(draft: Draft) -> str:
 
 
 def deliver(drafts: list[Draft], transport: Transport, store: Store | None, settings: Settings,
-            on_outcome: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Send (or write, or list) each draft; each outcome is logged in the store as soon as it is known."""
+            on_outcome: Callable[[Outcome], None] | None = None, resend: bool = False) -> list[Outcome]:
+    """Send (or write, or list) each draft; each outcome is logged in the store as soon as it is known.
+
+    Each message is claimed in the store first, and looked up again once claimed: one
+    another run is sending right now, or sent since this run planned, is skipped, with an
+    outcome saying so (unless `resend`).
+    """
     outcomes = []
+    claiming = transport.records and store is not None
     with transport:
         for draft in drafts:
+            key = claim_key(draft) if claiming and not draft.problem else None
+            skip = None
+            if key is not None and not store.claim_message(key):
+                skip = Outcome(draft, None, "another pmo run is sending it right now")
+            elif key is not None and not resend:
+                skip = _sent_before(draft, messages(store, draft.kind, str(draft.period), SENT, draft.project_id))
+                if skip is not None:
+                    store.release_claim(key)
+            if skip is not None:
+                outcomes.append(skip)
+                if on_outcome:
+                    on_outcome(skip)
+                continue
             if draft.problem:
                 outcome = Outcome(draft, FAILED, draft.problem)
             else:
@@ -423,7 +461,7 @@ def deliver(drafts: list[Draft], transport: Transport, store: Store | None, sett
             if transport.records and store is not None:
                 # A failure's reason, or a partial refusal's warning; a draft's detail is only its path.
                 error = outcome.detail if outcome.status in (FAILED, SENT) else None
-                record_message(store, draft, outcome.status or FAILED, error or None)
+                record_message(store, draft, outcome.status or FAILED, error or None, key)
             outcomes.append(outcome)
             if on_outcome:
                 on_outcome(outcome)

@@ -12,6 +12,7 @@ import math
 import re
 from decimal import Decimal, InvalidOperation
 
+from etl.errors import AmbiguousFigure, NotFinite
 from etl.rules.dates import uk_date
 
 # Excel counts days from 1899-12-30 (it believes 1900 was a leap year).
@@ -67,20 +68,6 @@ _MONEY_SCALES: tuple[tuple[str, int], ...] = (
 # A figure with its separators where they belong: `1200000`, `1,200,000`, `1,200,000.50`, `.5`.
 _PLAIN_FIGURE = re.compile(r"\d+(\.\d+)?|\.\d+|\d{1,3}(,\d{3})+(\.\d+)?")
 _MONEY_HINT = "write it like 1200000, £1,200,000, £1.2m or £4.6bn"
-
-
-class CodedValueError(ValueError):
-    """A `ValueError` whose kind has its own Problem code (the bad-input corpus asserts it)."""
-
-    code = "invalid"
-
-
-class NotFinite(CodedValueError):
-    code = "not_finite"
-
-
-class AmbiguousFigure(CodedValueError):
-    code = "ambiguous_amount"
 
 
 def finite(number: float, raw: object) -> float:

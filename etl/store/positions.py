@@ -25,12 +25,13 @@ POSITION_KEYS: tuple[str, ...] = ("project_id", "stage", "frequency", "status", 
 def record_positions(store: Store, period: Period | str, rows: Iterable[dict[str, Any]]) -> None:
     """Keep the period's position (one row per project), replacing an earlier build's."""
     built = now_iso()
-    values = [(str(period), *(row.get(k) for k in POSITION_KEYS), built) for row in rows]
+    # `run_id`: the run (officer, time) that built this register (issue 14).
+    values = [(str(period), *(row.get(k) for k in POSITION_KEYS), built, store.run_id) for row in rows]
     with store.transaction():
         store.db.execute("DELETE FROM positions WHERE period = ?", (str(period),))
         store.db.executemany(
-            f"INSERT INTO positions (period, {', '.join(POSITION_KEYS)}, built_at)"
-            f" VALUES ({', '.join('?' * (len(POSITION_KEYS) + 2))})", values)
+            f"INSERT INTO positions (period, {', '.join(POSITION_KEYS)}, built_at, run_id)"
+            f" VALUES ({', '.join('?' * (len(POSITION_KEYS) + 3))})", values)
 
 
 def positions_for(store: Store, wanted: Iterable[Period | str]) -> dict[str, list[dict[str, Any]]]:

@@ -130,8 +130,11 @@ def write_register(register: Register, path: Path | str) -> Path:
             "created": register.built_at,
         })
         summary = workbook.add_worksheet(SUMMARY)
+        # The Register is a list CMT scans, a project a row: rows stay short enough for about
+        # fifteen projects a printed page (the full narrative is on the Escalations sheet and in
+        # each return).
         _write_list(workbook, formats, REGISTER, REGISTER_COLUMNS, register.rows, register,
-                    "No projects on the portfolio.", pages=True)
+                    "No projects on the portfolio.", max_lines=REGISTER_ROW_LINES, pages=True)
         # The escalation narrative is what the meeting reads: let its rows grow taller.
         _write_list(workbook, formats, ESCALATIONS, ESCALATION_COLUMNS, register.escalations, register,
                     "No project is escalated this period.", max_lines=24)
@@ -153,6 +156,10 @@ def write_register(register: Register, path: Path | str) -> Path:
 def _shown(value: Any) -> Any:
     """A change's before/after value as text: RAG and stage as they are, dates the UK way."""
     return uk_date(value) if isinstance(value, dt.date) else value
+
+
+#: The tallest a row of the Register sheet grows, in lines of wrapped text.
+REGISTER_ROW_LINES = 4
 
 
 def _missing_note(row: dict[str, Any]) -> str | None:
@@ -199,6 +206,7 @@ def _write_summary(workbook, ws, formats: Formats, register: Register) -> None:
         ("Period", f"{period} ({period.label})"),
         ("Position as at", register.as_of),
         ("Built", register.built_at),
+        ("Built by", register.built_by or ""),
         ("Data freshness", f"{received_now} returns for {period}; {fresh}"),
     )
     row = 3
