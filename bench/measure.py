@@ -56,3 +56,16 @@ def fresh_stores(db: str) -> Iterator[Callable[[Path], Path | str]]:
         return urlunsplit(parts._replace(path=f"/{name}"))
 
     yield fresh
+
+
+def cpu_seconds() -> float:
+    """CPU time (user and system) of this process and of its children that have finished, so
+    work handed to a forked process is counted too (`time.process_time` counts only this one)."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def children_peak_rss_mb() -> float:
+    """The largest peak resident memory of a finished child process, in MB (a forked child
+    shares most of its pages with this process, so this overstates what it added)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024

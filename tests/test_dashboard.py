@@ -6,7 +6,9 @@ The browser's view (filters, map, pages, accessibility) is in test_dashboard_bro
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 import re
 
 import pytest
@@ -238,3 +240,58 @@ def test_before_the_due_date_a_return_not_in_is_awaited_and_still_due(tmp_path):
     assert rows["R-09"]["return_status"] == "Awaited"
     assert rows["R-10"]["rag"] == "Not rated" and rows["R-10"]["return_status"] == "Not rated"
     assert "5 of 6 returns due received" in result.output
+
+
+def _files(folder):
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="pages are written by a second process only where there is fork")
+def test_pages_written_in_two_processes_are_those_written_in_one(tmp_path, monkeypatch):
+    from etl.publish import site
+
+    monkeypatch.setattr(site, "FORK_FROM", 10**9)  # one process
+    result, folder = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    alone = _files(folder)
+    forks = []
+    real_fork = os.fork
+
+    def fork():
+        forks.append(os.getpid())
+        return real_fork()
+
+    monkeypatch.setattr(site, "FORK_FROM", 2)  # the case's nine pages: the open data and two pages written by a forked process
+    monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(site.os, "fork", fork)
+    result, folder = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert forks == [os.getpid()]
+    assert _files(folder) == alone
+    assert len([name for name in alone if name.startswith("projects/")]) == 9
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="pages are written by a second process only where there is fork")
+def test_a_page_the_forked_process_cannot_write_leaves_the_last_site_as_it_was(tmp_path, monkeypatch):
+    from etl.publish import site
+
+    result, folder = run(tmp_path)
+    assert result.exit_code == 0, result.output
+    before = _files(folder)
+    first_page = sorted(name for name in before if name.startswith("projects/"))[0].split("/")[1]
+    real_write = site.write_page
+
+    def disk_full_on_first_page(path, text):  # the first page is among those the forked process writes
+        if path.name == first_page:
+            raise OSError(errno.ENOSPC, f"No space left on device (process {os.getpid()})", str(path))
+        real_write(path, text)
+
+    monkeypatch.setattr(site, "FORK_FROM", 2)
+    monkeypatch.setattr(site.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(site, "write_page", disk_full_on_first_page)
+    result, _ = run(tmp_path)
+    assert result.exit_code == 2, result.output  # a full disk: one line, no traceback
+    assert "No space left on device" in result.output and first_page in result.output
+    assert f"(process {os.getpid()})" not in result.output  # raised in the forked process, reported here
+    assert _files(folder) == before
+    assert [p.name for p in folder.parent.iterdir()] == ["dashboard"]  # no half-written site left beside it

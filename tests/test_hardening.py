@@ -470,3 +470,25 @@ def test_text_over_a_cells_limit_is_cut_with_a_note_not_silently(tmp_path):
     text = openpyxl.load_workbook(path)["S"]["A1"].value
     assert len(text) == CELL_TEXT_LIMIT and text.endswith("[cut here: the full text is 40,000 characters, over Excel's "
                                                           "32,767 a cell holds]")
+
+
+def test_a_formula_without_a_saved_value_is_found_when_the_sheet_xml_uses_a_namespace_prefix(tmp_path):
+    """Some writers save `<x:c><x:f>…</x:f></x:c>`: the byte scan deciding whether to look for
+    formulas at all must see those as well as openpyxl's plain `<f>`."""
+    import re
+    import zipfile
+
+    plain = _portfolio_with_ids(tmp_path, {}, formulas={"B4": '=CONCATENATE("Ely ","Bypass")'})
+    prefixed = tmp_path / "prefixed.xlsx"
+    with zipfile.ZipFile(plain) as source, zipfile.ZipFile(prefixed, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                text = data.decode("utf-8").replace(' xmlns="', ' xmlns:x="', 1)
+                data = re.sub(r"<(/?)(?![?!])([A-Za-z]+)([\s>/])", r"<\1x:\2\3", text).encode("utf-8")
+                assert b"<x:f>" in data and b"<f>" not in data
+            target.writestr(item, data)
+    with pytest.raises(ConfigError) as caught:
+        load_portfolio(prefixed)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.cell) == ("formula_no_value", "B4")

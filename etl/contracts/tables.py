@@ -64,10 +64,29 @@ def _rows_from_xlsx(path: Path, sheet: str) -> list[tuple[int, list[object]]]:
             (number, [_cell_value(v) for v in row])
             for number, row in enumerate(book[match].iter_rows(values_only=True), start=1)
         ]
+        # The sheet's part in the package (openpyxl keeps it privately; if it ever does not, read twice).
+        part = getattr(book[match], "_worksheet_path", None)
     finally:
         book.close()
-    _no_saved_values(path, match, rows)
+    if part is None or _has_formulas(path, part):
+        _no_saved_values(path, match, rows)
     return rows
+
+
+# A formula element (`<f>`, `<f t="shared" .../>`, or with a namespace prefix as some writers save it).
+_FORMULA_ELEMENT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
+
+
+def _has_formulas(path: Path, part: str) -> bool:
+    """Whether the sheet's XML holds any formula: a scan of its bytes, far cheaper than reading
+    the sheet again (10,000 rows: ~0.05 s, not ~1 s), so a sheet without formulas is read once."""
+    with zipfile.ZipFile(path) as package, package.open(part) as sheet:
+        tail = b""
+        while chunk := sheet.read(1 << 20):
+            if _FORMULA_ELEMENT.search(tail + chunk):
+                return True
+            tail = chunk[-64:]  # an element split across two chunks
+    return False
 
 
 def _no_saved_values(path: Path, sheet: str, rows: list[tuple[int, list[object]]]) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -165,14 +164,16 @@ def build_dashboard(
     fields = public_fields(settings)
     register = build_register(portfolio, store, period, as_of, settings, record=False)
     months = [period.shift(-back) for back in range(HISTORY_PERIODS - 1, -1, -1)]
-    first = str(months[0])
-    history: dict[str, dict[str, str | None]] = defaultdict(dict)
-    latest_id: dict[str, int] = {}
-    for row in store.rag_history(period):  # ordered by project, then period
-        latest_id[row["project_id"]] = row["id"]
-        if row["period"] >= first:
-            history[row["project_id"]][row["period"]] = row["rag_this_period"]
-    latest = store.returns_by_id(list(latest_id.values()))
+    keys = [str(m) for m in months]
+    # The returns the register read serve here too; only the latest return of a project whose
+    # register row shows none (awaited, missing) is still to be read in full.
+    returns = register.history.by_project
+    latest_id = {pid: rows[-1]["id"] for pid, rows in returns.items()}
+    latest = register.details
+    unread = [latest_id[r["project_id"]] for r in register.rows
+              if r["project_id"] in latest_id and latest_id[r["project_id"]] not in latest]
+    if unread:
+        latest = {**latest, **store.returns_by_id(unread)}
 
     publish = portfolio["publish"] if "publish" in portfolio.columns else pd.Series(True, index=portfolio.index)
     place = {pid: (org, lat, lon) for pid, org, lat, lon in zip(
@@ -199,7 +200,7 @@ def build_dashboard(
             "next_key_milestone_date": row["next_key_milestone_date"],
             "progress_summary": row["pm_update"],
             "sponsor_comments": last.get("sponsor_comments"),
-            "rag_history": [(str(m), history[pid].get(str(m))) for m in months],
+            "rag_history": _rag_history(returns.get(pid, ()), keys),
         }
         projects.append({f.name: withhold_emails(values.get(f.name)) if f.text else values.get(f.name) for f in fields})
     positions, unmapped = _place(projects, boundaries)
@@ -208,6 +209,12 @@ def build_dashboard(
         boundaries=boundaries, fields=fields, projects=projects, history_periods=months,
         positions=positions, unmapped=unmapped, withheld=withheld,
     )
+
+
+def _rag_history(returns: Any, keys: list[str]) -> list[tuple[str, str | None]]:
+    """(period, RAG reported for it or None) for each of `keys`, from a project's returns oldest first."""
+    reported = {r["period"]: r["rag_this_period"] for r in returns if r["period"] >= keys[0]}
+    return [(key, reported.get(key)) for key in keys]
 
 
 def _place(projects: list[dict[str, Any]], boundaries: Boundaries) -> tuple[dict[str, tuple[float, float]], list[tuple[str, str, str]]]:

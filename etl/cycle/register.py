@@ -81,6 +81,11 @@ class Register:
     previous_register: str | None = None
     settings: Settings = field(default_factory=Settings)
     built_by: str | None = None  # the officer whose run built it
+    #: What the register read from the store: each project's returns up to the period, and the
+    #: return shown in full by id. Kept so a view built on the register (the dashboard) reads
+    #: the same returns without querying the store again; not part of the register's content.
+    history: "_History | None" = field(default=None, repr=False, compare=False)
+    details: dict[int, dict[str, Any]] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def live(self) -> list[dict[str, Any]]:
@@ -313,6 +318,8 @@ def build_register(
         latest_received=_datetime(store.latest_received_at()),
         previous_register=earlier[0] if earlier else None,
         settings=settings,
+        history=history,
+        details=details,
     )
     if record:
         record_register(store, built)

@@ -743,16 +743,6 @@ class Store:
 
     # ----------------------------------------------------------------- register
 
-    def rag_history(self, up_to: str | Period) -> list[Any]:
-        """Every current return up to and including a period, light columns only, ordered by
-        project then period: `id`, `project_id`, `period`, `received_at`, `rag_this_period`,
-        `forecast_completion_date` (one query, for registers of thousands of projects)."""
-        return self.backend.named_rows(
-            "SELECT id, project_id, period, received_at, rag_this_period, forecast_completion_date"
-            " FROM returns WHERE superseded_by IS NULL AND period <= ? ORDER BY project_id, period",
-            (str(up_to),),
-        )
-
     def returns_by_id(self, ids: list[int]) -> dict[int, dict[str, Any]]:
         """Return id → the whole return row, with its first next-period milestone
         (`first_next_milestone`, `first_next_milestone_date`) and its first risk rated
