@@ -153,3 +153,11 @@ def test_random_workbooks_are_read_or_refused_clearly(data):
     assert isinstance(raw, RawReturn)
     for cell in raw.fields.values():
         normalise("text", cell.value)
+
+
+@settings(max_examples=400, deadline=200)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60))
+def test_clean_text_folds_the_same_whatever_path_it_takes(text):
+    """Cells of one printable line take a short path; a leading line break forces the general
+    one, and is trimmed away, so both must agree on every text."""
+    assert values.clean_text(text) == values.clean_text("\n" + text)
