@@ -197,6 +197,7 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
     """Write a prefilled highlight-report template for every project due this period,
     and the distribution list to mail them with."""
     from etl.cycle.templates import prepare_templates, templates_folder
+    from etl.rules.dates import uk_date
 
     office = _office(db, inputs, outputs, portfolio)
     due = prepare_templates(office.portfolio, period, office.settings).due
@@ -211,7 +212,7 @@ def templates(period, db, inputs, outputs, portfolio) -> None:
         f"Not due this period: {counts['not_due']}; paused (pipeline): {counts['paused']}; closed: {counts['closed']}."
     )
     if written:
-        _echo(f"Distribution list: {distribution} (returns due {written[0].due_date:%d/%m/%Y})")
+        _echo(f"Distribution list: {distribution} (returns due {uk_date(written[0].due_date)})")
 
 
 @main.command()

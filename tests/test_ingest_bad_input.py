@@ -24,7 +24,7 @@ from etl.contracts import fields as F
 from etl.config import Settings
 from etl.cycle.portfolio import load_portfolio
 from etl.cycle.ingest import file_identity
-from etl.store.db import Store, sha256_of
+from etl.store.db import Store
 from helpers_returns import (
     ACCEPTED, CASES, DUPLICATE, PERIOD, REJECTED, SKIPPED, SUPERSEDES, Env, Case, good_return, name_cell,
 )

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
 
 from conftest import EXAMPLE_PORTFOLIO_XLSX, ROOT
 from etl.cycle.portfolio import load_portfolio

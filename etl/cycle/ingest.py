@@ -37,7 +37,8 @@ from etl.errors import ConfigError, Problem
 from etl.rules.periods import Period
 from etl.rules.dates import stored_date, uk_date
 from etl.rules.rag import NOT_RATED_REASONS, normalise_status
-from etl.cycle.reader import MB, FormulaError, RawReturn, is_spreadsheet_name, read_return, too_big
+from etl.cycle.cells import FormulaError
+from etl.cycle.reader import MB, RawReturn, is_spreadsheet_name, read_return, too_big
 from etl.errors import ReturnUnreadable
 from etl.cycle.offers import Offer
 from etl.store.db import REJECTED, SKIPPED, OfferedFile, ReturnRecord, Store, sha256_of
@@ -806,7 +807,7 @@ def _date_warnings(outcome: FileOutcome, raw: RawReturn, values: dict[str, Any],
         return []
     cell = raw.fields.get("forecast_completion_date")
     return [Problem(
-        f"The forecast completion date {forecast:%d/%m/%Y} is before {period.label} began: has the project "
+        f"The forecast completion date {uk_date(forecast)} is before {period.label} began: has the project "
         "finished, or is the forecast out of date?", file=outcome.name, code="forecast_before_period",
         field=F.FIELD_BY_NAME["forecast_completion_date"].label, sheet=cell.sheet if cell else "",
         cell=cell.address if cell else "", value=_display(cell.value) if cell else None, severity="warning",

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from etl.contracts import fields as F
-from etl.cycle.cells import Box, FormulaError, col_index, local, read_cells, read_styles
+from etl.cycle.cells import Box, col_index, local, read_cells, read_styles
 from etl.errors import Problem, ReturnUnreadable
 from etl.rules.periods import FULL, REPORT_TYPES, SIMPLIFIED
 from etl.contracts.tables import column_letter

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from etl.rules.dates import uk_date
 from etl.config import EARLIEST_DATE, LARGEST_AMOUNT, LATEST_DATE, Settings
 from etl.files import file_safe, write_csv
 from etl.rules.periods import FULL, Period
@@ -155,7 +156,7 @@ class TemplateInfo:
         return [
             self.project_id, self.project_name, self.period, self.report_type, self.frequency,
             self.recipient_name, self.recipient_email, self.copy_to, self.copy_to_email, self.file,
-            self.due_date.strftime("%d/%m/%Y"),
+            uk_date(self.due_date),
         ]
 
 

@@ -37,7 +37,7 @@ from etl.files import csv_unescaped
 from etl.terminal import terminal_safe
 from etl.mail.outbox import FAILED, SENT, messages, record_message
 from etl.rules.periods import Period
-from etl.rules.dates import long_date
+from etl.rules.dates import long_date, uk_date
 from etl.store.db import ACCEPTED, REJECTED, Store, sha256_of
 from etl.cycle.templates import DISTRIBUTION_HEADERS, TEMPLATE_SUFFIX, distribution_path, template_name, templates_folder
 from etl.rules.values import clean_text, is_email, parse_date
@@ -82,7 +82,7 @@ def _common_values(settings: Settings, period: Period, project_id: str, project_
         "copy_to": copied,
         "copy_note": f"A copy of this email goes to {copied}." if copied else "",
         "due_date": long_date(due) if due else "",
-        "due_date_short": f"{due:%d/%m/%Y}" if due else "",
+        "due_date_short": uk_date(due) if due else "",
         "office_name": settings.office_name,
         "office_email": settings.office_email,
         "authority_name": settings.authority_name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from etl.rules.dates import uk_date
 from etl.cycle.closedown import SUMMARY_SHEET, TRACKER_SHEET, Action, by_theme, summary_counts
 from etl.workbooks.formats import SOFT_FILLS, atomic_workbook, print_setup, tallest_row, write_long_text, write_value
 from schemas.closedown import DESTINATIONS
@@ -28,7 +29,7 @@ def write_closedown(actions: list[Action], path: Path | str, built: dt.date, sou
                     title: str = "Improvement Plan – close down of activity") -> Path:
     """Write the close-down tracker workbook (tracker sheet, then summary) atomically."""
     path = Path(path)
-    label = f"{built:%d/%m/%Y}"
+    label = uk_date(built)
     show_phase = any(a.new_phase for a in actions)
     columns = _COLUMNS if show_phase else _COLUMNS[:-1]
     last = len(columns) - 1

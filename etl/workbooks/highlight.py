@@ -13,7 +13,7 @@ from typing import Any
 from etl.cycle.highlight import (
     COVER_SHEET, METHODOLOGY_INTRO, OVERALL_RULE, THEME_RAG_DEFINITIONS, ProgrammeReport, Workstream,
 )
-from etl.rules.dates import day_month_year, stored_date_or_text
+from etl.rules.dates import day_month_year, stored_date_or_text, uk_date
 from etl.rules.periods import MISSING, NOT_DUE, PAUSED
 from etl.rules.rag import RAG_SCALE
 
@@ -61,7 +61,7 @@ def _sheet_names(workstreams: list[Workstream]) -> list[str]:
 
 def _window_text(start: Any, end: Any) -> str:
     if isinstance(start, dt.date) and isinstance(end, dt.date):
-        return f"{start:%d/%m/%Y} - {end:%d/%m/%Y}"
+        return f"{uk_date(start)} - {uk_date(end)}"
     return ""
 
 

@@ -22,6 +22,7 @@ from typing import Callable, Sequence
 from xlsxwriter.utility import xl_rowcol_to_cell
 from xlsxwriter.worksheet import Worksheet
 
+from etl.rules.dates import uk_date
 from etl.rules import kpi_rules, rag
 from etl.config import Settings
 from etl.rules.periods import Period
@@ -399,7 +400,7 @@ def _activities_sheet(w: _Writer, run: ScorecardRun) -> None:
     f = w.formats
     ws = w.sheet(ACTIVITIES_SHEET, f"Priority Activities — {w.period.label}",
                  "Progress against the priority activities of each directorate's business plan. Overdue: due before "
-                 f"{w.period.last_day:%d/%m/%Y}, the end of the period.", [c.width for c in _ACTIVITY_COLUMNS])
+                 f"{uk_date(w.period.last_day)}, the end of the period.", [c.width for c in _ACTIVITY_COLUMNS])
     counts = rag_counts(run.activities)
     ws.write_string(3, 0, "RAG", f["header"])
     ws.write_string(3, 1, "Activities", f["header"])

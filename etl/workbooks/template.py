@@ -20,7 +20,7 @@ from etl.contracts import fields as F
 from etl.cycle.templates import (
     TEMPLATE_SUFFIX, Answers, TemplateContext, TemplateInfo, template_name,
 )
-from etl.rules.dates import long_date
+from etl.rules.dates import long_date, uk_date
 from etl.rules.periods import FULL, Period
 from etl.rules.rag import NOT_RATED, NOT_RATED_REASONS, RAG_DEFINITIONS, RAG_SCALE, STATUS_CHOICES
 from etl.workbooks.formats import Formats, add_rag_formats, atomic_workbook, print_setup, write_value
@@ -234,7 +234,7 @@ def _guidance(workbook, fmt: Formats, ctx: TemplateContext) -> None:
     ws.set_column(1, 1, 95)
     ws.hide_gridlines(2)
     ws.merge_range(0, 0, 0, 1, "How to complete your highlight report", fmt["title"])
-    due = ctx.due_date.strftime("%d/%m/%Y")
+    due = uk_date(ctx.due_date)
     steps = [
         f"Fill in the yellow cells on the '{F.SHEET}' sheet. Grey cells are filled in by the "
         f"{ctx.office_name} from the project register; if one is wrong, tell us rather than changing it.",
@@ -276,7 +276,7 @@ def _guidance(workbook, fmt: Formats, ctx: TemplateContext) -> None:
         ("Milestone status", "Completed · On track · At risk · Delayed · Not started"),
         ("Risk rating", "High · Medium · Low — how likely the risk is and how much it would hurt delivery."),
         ("Reporting", f"This is a {ctx.frequency.lower()} report covering "
-                      f"{ctx.window_start:%d/%m/%Y} to {ctx.window_end:%d/%m/%Y}."),
+                      f"{uk_date(ctx.window_start)} to {uk_date(ctx.window_end)}."),
     ]
     for label, text in notes:
         ws.write_string(r, 0, label, fmt["label"])
